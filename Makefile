@@ -1,0 +1,40 @@
+# accelops: every target installs what it needs first (idempotent).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.accelops-installed
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export DO_NOT_TRACK ?= 1
+
+.PHONY: install run test test-heavy bench ui-mlflow ui-prefect clean
+
+install: $(STAMP)
+
+# Re-installs only when the pins or the package metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python -m accelops.demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-heavy: install
+	$(BIN)/python -m pytest -q -m heavy --run-heavy
+
+bench: install
+	$(BIN)/python bench/pipeline.py
+
+ui-mlflow: install
+	$(BIN)/accelops ui mlflow
+
+ui-prefect: install
+	$(BIN)/accelops ui prefect
+
+clean:
+	rm -rf .accelops data/raw/*.parquet data/raw/*.json .pytest_cache

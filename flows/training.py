@@ -1,0 +1,33 @@
+"""The training flow: validate -> features (Feast) -> train -> evaluate -> register + gate -> online store."""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, get_run_logger
+
+from accelops.config import load_params
+from tasks import pipeline as t
+
+
+@flow(name="training", log_prints=True)
+def training_flow(data: str | None = None, params_path: str | None = None, reason: str = "manual") -> dict:
+    """Train a challenger on `data` (default: params.paths.history) and gate it against @champion."""
+    params = load_params(params_path)
+    logger = get_run_logger()
+    timings: dict[str, float] = {}
+    results: dict[str, dict] = {}
+
+    def timed(name, fn, *args):
+        start = time.perf_counter()
+        results[name] = fn(*args)
+        timings[name] = round(time.perf_counter() - start, 2)
+        logger.info("stage %s done in %.1f s", name, timings[name])
+
+    timed("validate", t.validate, params, data)
+    timed("features", t.features, params)
+    timed("train", t.train, params)
+    timed("evaluate", t.evaluate, params)
+    timed("register", t.register, params, reason)
+    timed("materialize", t.materialize, params)
+    return {"timings": timings, **results}

@@ -1,0 +1,186 @@
+"""`accelops` command line. Heavy imports happen inside commands, so `--help` is instant.
+
+`run` imports the flows package (the composition root); the library itself never imports Prefect.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from accelops.errors import AccelopsError
+
+app = typer.Typer(help="accelops: orchestrated MLOps pipeline for tabular models.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Synthetic data.", no_args_is_help=True)
+features_app = typer.Typer(help="Feature store.", no_args_is_help=True)
+run_app = typer.Typer(help="Run a flow (Prefect: ephemeral, or the server at PREFECT_API_URL).", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(features_app, name="features")
+app.add_typer(run_app, name="run")
+
+ParamsOpt = typer.Option(None, "--params", envvar="ACCELOPS_PARAMS", help="params.yaml to use")
+
+
+def _params(path: Optional[Path]):
+    from accelops.config import load_params
+
+    return load_params(path)
+
+
+def _echo_json(obj) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=str))
+
+
+@data_app.command("generate")
+def data_generate(
+    out: Path = typer.Option(..., help="Parquet file to write (a .manifest.json is written beside it)"),
+    rows: int = typer.Option(200_000, min=1),
+    days: int = typer.Option(90, min=1),
+    start: str = typer.Option("2026-06-01", help="first day (UTC)"),
+    seed: int = typer.Option(0),
+    scenario: str = typer.Option("none", help="none|covariate_shift|slice_shift|new_category|missing_spike|concept_drift|label_noise"),
+    severity: float = typer.Option(1.0, min=0.0, help="scales the injected effect"),
+) -> None:
+    """Generate synthetic churn data with a drift scenario and its ground-truth manifest."""
+    from accelops.data.generator import generate, write
+
+    data, manifest = write(generate(rows, days, start, seed, scenario, severity=severity), out)
+    typer.echo(f"wrote {rows} rows to {data} (manifest {manifest})")
+
+
+@app.command()
+def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: Optional[Path] = ParamsOpt) -> None:
+    """Validate a CSV/Parquet file against the contract: exit 0 accepted, 1 rejected."""
+    from accelops.data import io
+    from accelops.validation.expectations import run_suite
+
+    p = _params(params)
+    df = io.conform(io.read_table(path), p.dataset, path)
+    report = run_suite(df, p.dataset, p.validate_, str(path))
+    if as_json:
+        _echo_json(report.to_dict())
+    elif report.success:
+        typer.echo(f"{path}: accepted ({report.rows} rows, {report.evaluated} expectations)")
+    else:
+        typer.echo(str(_failure(report)), err=True)
+    raise typer.Exit(0 if report.success else 1)
+
+
+def _failure(report):
+    from accelops.errors import DataValidationError
+
+    return DataValidationError(report.source, report.failures)
+
+
+@features_app.command("training-set")
+def features_training_set(entities: Path = typer.Option(...), out: Path = typer.Option(...),
+                          params: Optional[Path] = ParamsOpt) -> None:
+    """Point-in-time training set for an entity file (id, timestamp, optional label) from the applied store."""
+    import pandas as pd
+
+    from accelops.data import io
+    from accelops.features import store as fs
+
+    p = _params(params)
+    c = p.dataset
+    ents = io.read_table(entities)
+    missing = [col for col in (c.entity_id, c.timestamp) if col not in ents.columns]
+    if missing:
+        raise AccelopsError(f"{entities}: missing column(s) {missing}")
+    ents[c.timestamp] = pd.to_datetime(ents[c.timestamp], utc=True)
+    keep = [col for col in (c.entity_id, c.timestamp, c.label) if col in ents.columns]
+    result = fs.training_set(fs.open_store(p), p, ents[keep])
+    io.write_parquet(result, out)
+    typer.echo(f"wrote {len(result)} rows x {len(result.columns)} columns to {out}")
+
+
+@app.command()
+def stage(name: str, params: Optional[Path] = ParamsOpt) -> None:
+    """Run one pipeline stage (as dvc.yaml calls it)."""
+    from accelops.pipeline.stages import STAGES
+
+    if name not in STAGES:
+        raise AccelopsError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
+    _echo_json(STAGES[name](_params(params)))
+
+
+def _flow(module: str, name: str, params: Optional[Path]):
+    from accelops import runtime
+
+    p = _params(params)
+    runtime.configure(p)
+    return p, getattr(importlib.import_module(module), name)
+
+
+@run_app.command("training")
+def run_training(data: Optional[Path] = typer.Option(None, help="default: params paths.history"),
+                 params: Optional[Path] = ParamsOpt) -> None:
+    """The training flow."""
+    from accelops.config import default_params_path
+
+    _, flow = _flow("flows.training", "training_flow", params)
+    path = str((params or default_params_path()).resolve())
+    _echo_json(flow(data=str(data.resolve()) if data else None, params_path=path))
+
+
+@run_app.command("monitoring")
+def run_monitoring(batch: Path = typer.Option(...), params: Optional[Path] = ParamsOpt) -> None:
+    """The monitoring flow on a new batch."""
+    from accelops.config import default_params_path
+
+    _, flow = _flow("flows.monitoring", "monitoring_flow", params)
+    path = str((params or default_params_path()).resolve())
+    _echo_json(flow(batch=str(batch.resolve()), params_path=path))
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json"), params: Optional[Path] = ParamsOpt) -> None:
+    """Champion, registered versions with gate decisions, last drift decision."""
+    from accelops.registry.status import collect, render
+
+    facts = collect(_params(params))
+    typer.echo(json.dumps(facts, indent=2, default=str) if as_json else render(facts))
+
+
+@app.command()
+def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = typer.Option(0),
+       params: Optional[Path] = ParamsOpt) -> None:
+    """Open the MLflow or Prefect UI on 127.0.0.1 over this project's local state."""
+    import os
+    import subprocess
+
+    from accelops import runtime
+    from accelops.registry.tracking import tracking_uri
+
+    p = _params(params)
+    bin_dir = Path(sys.executable).parent
+    if which == "mlflow":
+        cmd = [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", tracking_uri(p),
+               "--host", "127.0.0.1", "--port", str(port or 5000)]
+    elif which == "prefect":
+        runtime.configure(p)
+        cmd = [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port or 4200)]
+    else:
+        raise AccelopsError("ui: choose 'mlflow' or 'prefect'")
+    typer.echo("$ " + " ".join(cmd))
+    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except AccelopsError as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

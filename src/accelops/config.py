@@ -1,0 +1,290 @@
+"""Typed parameters (params.yaml) and the on-disk layout derived from them.
+
+Nothing here runs at import time. `load_params()` is the only place params.yaml is read;
+every stage receives the resulting `Params` object.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from accelops.errors import ConfigError
+
+PARAMS_ENV = "ACCELOPS_PARAMS"
+WORKDIR_ENV = "ACCELOPS_WORKDIR"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsParams(_Section):
+    workdir: str = ".accelops"
+    history: str = "data/raw/history.parquet"
+    feature_repo: str = "feature_repo"
+
+
+class DatasetParams(_Section):
+    name: str = Field(min_length=1)
+    entity_id: str
+    timestamp: str
+    label: str
+    positive_label: int = 1
+    numeric_features: dict[str, tuple[float | None, float | None]]
+    categorical_features: dict[str, list[str]]
+    slices: list[str] = []
+    pii: list[str] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DatasetParams":
+        if not self.numeric_features and not self.categorical_features:
+            raise ValueError("declare at least one numeric or categorical feature")
+        features = set(self.numeric_features) | set(self.categorical_features)
+        if clash := set(self.numeric_features) & set(self.categorical_features):
+            raise ValueError(f"columns declared both numeric and categorical: {sorted(clash)}")
+        keys = {self.entity_id, self.timestamp, self.label}
+        if len(keys) != 3:
+            raise ValueError("entity_id, timestamp and label must be three different columns")
+        if clash := keys & features:
+            raise ValueError(f"key columns cannot also be features: {sorted(clash)}")
+        if unknown := set(self.slices) - set(self.categorical_features):
+            raise ValueError(f"slices must be categorical features; unknown: {sorted(unknown)}")
+        if clash := set(self.pii) & (features | keys):
+            raise ValueError(f"PII columns can never be features or keys: {sorted(clash)}")
+        for name, (lo, hi) in self.numeric_features.items():
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"numeric_features.{name}: min {lo} > max {hi}")
+        for name, values in self.categorical_features.items():
+            if not values:
+                raise ValueError(f"categorical_features.{name}: list at least one value")
+        return self
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return [*self.numeric_features, *self.categorical_features]
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column a raw batch must carry, in a stable order."""
+        return [self.entity_id, self.timestamp, *self.feature_columns, *self.pii, self.label]
+
+
+class GenerateParams(_Section):
+    rows: int = Field(gt=0)
+    days: int = Field(gt=0)
+    start: str
+    seed: int = 0
+    scenario: str = "none"
+
+
+class ValidateParams(_Section):
+    max_null_fraction: float = Field(ge=0, le=1)
+    min_rows: int = Field(ge=1)
+
+
+class PiiParams(_Section):
+    policy: Literal["drop", "hash"] = "drop"
+    key_env: str = "ACCELOPS_PII_KEY"
+
+
+class FeaturesParams(_Section):
+    project: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    entity: str
+    feature_view: str
+    feature_service: str
+    ttl_days: int = Field(gt=0)
+
+
+class TrainParams(_Section):
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    threads: int = Field(ge=0)
+    seed: int = 42
+    split: tuple[float, float, float]
+    hidden: list[int] = Field(min_length=1)
+    embedding_dim: int = Field(gt=0)
+    dropout: float = Field(ge=0, lt=1)
+    epochs: int = Field(gt=0)
+    batch_size: int = Field(gt=0)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    patience: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _split_sums_to_one(self) -> "TrainParams":
+        if abs(sum(self.split) - 1.0) > 1e-6 or min(self.split) <= 0:
+            raise ValueError(f"split must be three positive fractions summing to 1, got {list(self.split)}")
+        return self
+
+
+class EvaluateParams(_Section):
+    min_slice_support: int = Field(ge=1)
+
+
+class RegisterParams(_Section):
+    tracking_uri: str | None = None
+    experiment: str
+    model_name: str
+    min_auc_gain: float = 0.0
+
+
+class MonitorParams(_Section):
+    batch_rows: int = Field(gt=0)
+    batch_days: int = Field(gt=0)
+    batch_scenario: str = "covariate_shift"
+    reference_rows: int = Field(gt=0)
+    column_threshold: float = Field(gt=0)
+    drift_share_threshold: float = Field(ge=0, le=1)
+
+
+import warnings  # noqa: E402
+
+# `register` is also ABCMeta.register on the class; as an instance field it is unambiguous.
+warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
+
+
+class Params(_Section):
+    paths: PathsParams = PathsParams()
+    dataset: DatasetParams
+    generate: GenerateParams
+    validate_: ValidateParams = Field(alias="validate")
+    pii: PiiParams = PiiParams()
+    features: FeaturesParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    register: RegisterParams
+    monitor: MonitorParams
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    # Where relative paths are resolved; set by load_params (not part of params.yaml).
+    root: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @property
+    def layout(self) -> "Layout":
+        return Layout.from_params(self)
+
+    def replace(self, **sections: object) -> "Params":
+        """A copy with whole sections or nested keys replaced, e.g. replace(train={"epochs": 2})."""
+        data = self.model_dump(by_alias=True)
+        for name, value in sections.items():
+            key = "validate" if name == "validate_" else name
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return Params.model_validate({**data, "root": self.root})
+
+
+class Layout(BaseModel):
+    """Every file the pipeline reads or writes, derived from params (one place)."""
+
+    model_config = ConfigDict(frozen=True)
+    root: Path
+    workdir: Path
+    history: Path
+    feature_repo: Path
+
+    @classmethod
+    def from_params(cls, params: Params) -> "Layout":
+        root = params.root
+        workdir = Path(os.environ.get(WORKDIR_ENV) or params.paths.workdir)
+        return cls(
+            root=root,
+            workdir=workdir if workdir.is_absolute() else root / workdir,
+            history=_abs(root, params.paths.history),
+            feature_repo=_abs(root, params.paths.feature_repo),
+        )
+
+    # pipeline files (DVC outputs)
+    @property
+    def validated(self) -> Path:
+        return self.workdir / "data" / "validated.parquet"
+
+    @property
+    def features_table(self) -> Path:
+        return self.workdir / "data" / "features.parquet"
+
+    @property
+    def training_set(self) -> Path:
+        return self.workdir / "data" / "training_set.parquet"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.workdir / "model"
+
+    @property
+    def predictions(self) -> Path:
+        return self.workdir / "data" / "test_predictions.parquet"
+
+    @property
+    def reports(self) -> Path:
+        return self.workdir / "reports"
+
+    @property
+    def metrics_file(self) -> Path:
+        return self.reports / "metrics.json"
+
+    @property
+    def registration_file(self) -> Path:
+        return self.reports / "registration.json"
+
+    @property
+    def drift_decision_file(self) -> Path:
+        return self.reports / "monitoring" / "last_decision.json"
+
+    # tool state
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.workdir / "mlflow"
+
+    @property
+    def feast_dir(self) -> Path:
+        return self.workdir / "feast"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.workdir / "prefect"
+
+    @property
+    def pii_key_file(self) -> Path:
+        return self.workdir / "secrets" / "pii_hmac.key"
+
+
+def _abs(root: Path, path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else root / p
+
+
+def default_params_path() -> Path:
+    return Path(os.environ.get(PARAMS_ENV) or "params.yaml")
+
+
+def load_params(path: str | Path | None = None) -> Params:
+    """Read and validate params.yaml; errors name the file, the key and the problem."""
+    path = Path(path) if path else default_params_path()
+    if not path.is_file():
+        raise ConfigError(f"{path}: parameters file not found (set {PARAMS_ENV} or run from the project root)")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return parse_params(raw, root=path.resolve().parent, source=str(path))
+
+
+def parse_params(raw: dict, root: Path, source: str = "params") -> Params:
+    try:
+        return Params.model_validate({**raw, "root": root})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]).replace("validate_", "validate") or "<top>"
+            got = f" (got {err['input']!r})" if err["type"] != "missing" and not isinstance(err["input"], dict) else ""
+            problems.append(f"  {key}: {err['msg']}{got}")
+        raise ConfigError(f"{source}: invalid parameters:\n" + "\n".join(problems)) from None

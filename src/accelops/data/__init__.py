@@ -1,0 +1,1 @@
+"""Dataset contract, synthetic generator and table I/O."""

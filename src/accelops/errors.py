@@ -1,0 +1,44 @@
+"""Named errors. Each quality gate raises one of these with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class AccelopsError(Exception):
+    """Base class for every error accelops raises on purpose."""
+
+
+class ConfigError(AccelopsError):
+    """params.yaml is missing, malformed, or inconsistent."""
+
+
+class DataFormatError(AccelopsError):
+    """A data file cannot be read as a table of the contract (names the file and the problem)."""
+
+
+class DataValidationError(AccelopsError):
+    """A batch failed its expectations; `failures` lists each failed rule."""
+
+    def __init__(self, path: str, failures: list[dict]):
+        self.path = path
+        self.failures = failures
+        lines = [f"{path}: {len(failures)} expectation(s) failed:"]
+        for f in failures:
+            col = f.get("column") or ",".join(f.get("columns", [])) or "<table>"
+            lines.append(f"  - column {col}: {f['rule']}: {f['observed']} (expected {f['expected']})")
+        super().__init__("\n".join(lines))
+
+
+class FeatureStoreError(AccelopsError):
+    """Feast could not apply definitions or build a training set as required."""
+
+
+class TrainingError(AccelopsError):
+    """Training could not produce a usable model (e.g. one class in the training split)."""
+
+
+class RegistryError(AccelopsError):
+    """MLflow registration or the promotion gate failed."""
+
+
+class StageInputMissing(AccelopsError):
+    """A stage was run before the stage that produces its input."""

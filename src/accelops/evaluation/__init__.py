@@ -1,0 +1,1 @@
+"""Metrics, slices (deepened by the evaluation issue: calibration, fairness, robustness)."""

@@ -1,0 +1,1 @@
+"""Feature table build and the Feast feature-store wrapper."""

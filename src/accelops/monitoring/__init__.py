@@ -1,0 +1,1 @@
+"""Drift detection (Evidently) and the retraining decision."""

@@ -1,0 +1,80 @@
+"""Monitoring steps over files: validate a new batch, score it with @champion (prediction log),
+measure drift against the champion's training set, decide whether to retrain."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accelops.config import Params
+from accelops.data import io
+from accelops.pipeline.stages import _need, _write_json
+
+log = logging.getLogger("accelops.monitoring")
+
+
+def check_batch(params: Params, batch: Path) -> dict:
+    """Validate, score and drift-check `batch`; writes the decision to last_decision.json."""
+    import mlflow
+
+    from accelops.monitoring.drift import detect_drift
+    from accelops.registry import tracking
+    from accelops.registry.gate import CHAMPION, current_champion
+    from accelops.validation.expectations import run_suite, write_report
+    from accelops.validation.pii import protect
+
+    lay = params.layout
+    c = params.dataset
+    batch = Path(batch)
+    mon = lay.reports / "monitoring"
+    df = io.conform(io.read_table(batch), c, batch)
+    report = run_suite(df, c, params.validate_, str(batch))
+    write_report(report, mon / f"validation_{batch.stem}.json")
+    report.raise_for_failures()
+    df = protect(df, c.pii, params.pii, lay.pii_key_file)
+
+    client = tracking.connect(params)
+    champion = current_champion(client, params.register.model_name)
+    if champion is None:
+        raise _no_champion(params)
+    model = mlflow.pyfunc.load_model(f"models:/{params.register.model_name}@{CHAMPION}")
+    scores = np.asarray(model.predict(df[c.feature_columns]))
+    prediction_log = df[[c.entity_id, c.timestamp]].assign(prediction=scores, model_version=champion.version)
+    io.write_parquet(prediction_log, mon / "predictions" / f"{batch.stem}.parquet")
+
+    reference = pd.read_parquet(_need(lay.training_set, "features"))
+    drift = detect_drift(reference, df, c, params.monitor, mon / f"drift_{batch.stem}.html")
+    decision = drift.to_dict() | {
+        "batch": str(batch), "rows": len(df), "champion_version": champion.version,
+        "mean_prediction": float(scores.mean()),
+        "decided_at": pd.Timestamp.now(tz="UTC").isoformat(),
+    }
+    _write_json(decision, lay.drift_decision_file)
+    with open(mon / "decisions.jsonl", "a") as f:
+        f.write(json.dumps({k: decision[k] for k in ("batch", "drift_share", "retrain", "reason", "decided_at")}) + "\n")
+    log.info("drift on %s: %s -> %s", batch.name, drift.reason, "RETRAIN" if drift.retrain else "no retraining")
+    return decision
+
+
+def retraining_data(params: Params, batch: Path) -> Path:
+    """The last training input plus the new batch (latest row per key wins), for retraining."""
+    lay = params.layout
+    validation = json.loads(_need(lay.reports / "validation.json", "validate").read_text())
+    previous = Path(validation["source"])
+    c = params.dataset
+    combined = pd.concat([io.conform(io.read_table(previous), c, previous),
+                          io.conform(io.read_table(batch), c, batch)], ignore_index=True)
+    combined = combined.drop_duplicates([c.entity_id, c.timestamp], keep="last")
+    out = lay.workdir / "data" / f"retrain_{time.strftime('%Y%m%d-%H%M%S')}.parquet"
+    return io.write_parquet(combined.sort_values(c.timestamp, kind="stable"), out)
+
+
+def _no_champion(params: Params):
+    from accelops.errors import RegistryError
+
+    return RegistryError(f"model {params.register.model_name!r} has no @champion yet: run the training flow first")

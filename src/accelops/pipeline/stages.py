@@ -1,0 +1,198 @@
+"""The pipeline's stages as file-to-file functions over the layout in params.
+
+`accelops stage NAME` (called by dvc.yaml) and the Prefect tasks both call these, so `dvc
+repro` and the flows write the same files. Each returns a small JSON-able summary.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accelops.config import Params
+from accelops.data import io
+from accelops.errors import StageInputMissing
+
+log = logging.getLogger("accelops.stages")
+
+
+def _need(path: Path, producer: str) -> Path:
+    if not path.exists():
+        raise StageInputMissing(f"{path} does not exist: run the '{producer}' stage first")
+    return path
+
+
+def _write_json(obj: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    tmp.replace(path)
+    return path
+
+
+def generate(params: Params, out: Path | None = None) -> dict:
+    """The synthetic history described by params.generate."""
+    from accelops.data.generator import generate as make, write
+
+    g = params.generate
+    data, manifest = write(make(g.rows, g.days, g.start, g.seed, g.scenario), out or params.layout.history)
+    return {"data": str(data), "manifest": str(manifest), "rows": g.rows}
+
+
+def validate(params: Params, data: Path | None = None) -> dict:
+    """Great Expectations suite from the contract, then PII protection; writes validated.parquet.
+
+    Raises DataValidationError (report written first) when any expectation fails."""
+    from accelops.validation.expectations import run_suite, write_report
+    from accelops.validation.pii import protect
+
+    lay = params.layout
+    source = Path(data or lay.history).resolve()
+    df = io.conform(io.read_table(source), params.dataset, source)
+    report = run_suite(df, params.dataset, params.validate_, str(source))
+    report_path = write_report(report, lay.reports / "validation.json")
+    log.info("validation of %s: %d rows, %d/%d expectations passed", source, report.rows,
+             report.evaluated - len(report.failures), report.evaluated)
+    report.raise_for_failures()
+    safe = protect(df, params.dataset.pii, params.pii, lay.pii_key_file)
+    io.write_parquet(safe, lay.validated)
+    return {"validated": str(lay.validated), "report": str(report_path), "rows": report.rows,
+            "expectations": report.evaluated, "pii_policy": params.pii.policy}
+
+
+def features(params: Params) -> dict:
+    """Feature table -> Feast apply -> point-in-time training set via get_historical_features."""
+    from accelops.features import store as fs
+    from accelops.features.build import entity_rows, feature_table
+
+    lay = params.layout
+    validated = pd.read_parquet(_need(lay.validated, "validate"))
+    table = feature_table(validated, params.dataset)
+    io.write_parquet(table, lay.features_table)
+    store = fs.apply(params, lay.features_table)
+    training = fs.training_set(store, params, entity_rows(validated, params.dataset))
+    io.write_parquet(training, lay.training_set)
+    return {"features": str(lay.features_table), "training_set": str(lay.training_set),
+            "rows": len(training), "feature_service": params.features.feature_service}
+
+
+def train(params: Params) -> dict:
+    """Time split, train on the chosen device, score the test split (kept for evaluate/register)."""
+    from accelops.training.predict import Predictor
+    from accelops.training.split import time_split
+    from accelops.training.train import train_model
+
+    lay = params.layout
+    c = params.dataset
+    df = pd.read_parquet(_need(lay.training_set, "features"))
+    split = time_split(df, c.timestamp, params.train.split)
+    result = train_model(df[split == "train"], df[split == "valid"], c, params.train, lay.model_dir)
+    test = df[split == "test"].reset_index(drop=True)
+    test["prediction"] = Predictor(lay.model_dir).predict_proba(test)
+    io.write_parquet(test, lay.predictions)
+    summary = result.to_dict() | {"rows": {s: int((split == s).sum()) for s in ("train", "valid", "test")}}
+    _write_json(summary, lay.reports / "training.json")
+    log.info("trained on %s (%s) in %.1f s, best valid AUC %.4f at epoch %d", result.device,
+             result.device_name, result.seconds, result.best_valid_auc, result.best_epoch)
+    return {"model_dir": str(lay.model_dir), "device": result.device,
+            "best_valid_auc": result.best_valid_auc, "epochs": result.epochs_run}
+
+
+def evaluate(params: Params) -> dict:
+    """Test-split metrics and AUC per slice value; writes metrics.json (the DVC metrics file)."""
+    from accelops.evaluation.metrics import overall_metrics, slice_metrics
+
+    lay = params.layout
+    c = params.dataset
+    test = pd.read_parquet(_need(lay.predictions, "train"))
+    y, p = test[c.label].to_numpy(), test["prediction"].to_numpy()
+    metrics = overall_metrics(y, p)
+    slices = slice_metrics(test, y, p, c.slices, params.evaluate.min_slice_support)
+    _write_json(metrics, lay.metrics_file)
+    _write_json({"slices": slices}, lay.reports / "slices.json")
+    log.info("test ROC-AUC %.4f  PR-AUC %.4f  log loss %.4f  Brier %.4f", metrics["roc_auc"],
+             metrics["pr_auc"], metrics["log_loss"], metrics["brier"])
+    return metrics
+
+
+def register(params: Params, reason: str = "scheduled") -> dict:
+    """Log the run to MLflow, register a version and apply the promotion gate."""
+    import mlflow
+
+    from accelops.evaluation.metrics import overall_metrics
+    from accelops.registry import tracking
+    from accelops.registry.gate import register_and_gate
+
+    lay = params.layout
+    c = params.dataset
+    metrics = json.loads(_need(lay.metrics_file, "evaluate").read_text())
+    slices = json.loads((lay.reports / "slices.json").read_text())["slices"]
+    training = json.loads((lay.reports / "training.json").read_text())
+    test = pd.read_parquet(lay.predictions)
+    features_only = test[c.feature_columns]
+
+    client = tracking.connect(params)
+    with mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}") as run:
+        mlflow.log_params(tracking.flatten({k: v for k, v in params.model_dump(by_alias=True).items()
+                                            if k in ("train", "features", "validate", "pii", "evaluate")}))
+        mlflow.set_tags({"git_commit": tracking.git_commit(lay.root),
+                         "data_hash": tracking.file_hash(lay.training_set),
+                         "params_hash": tracking.params_hash(params),
+                         "device": training["device"], "device_name": training["device_name"],
+                         "torch_version": _version("torch"), "precision": "fp32",
+                         "trigger": reason})
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(f"test_{k}", float(v), now, 0) for k, v in metrics.items() if np.isfinite(v)]
+        batch += [Metric(tracking.metric_key("slice", s["slice"], s["value"], "roc_auc"), s["roc_auc"], now, 0)
+                  for s in slices if s["roc_auc"] is not None]
+        for h in training["history"]:
+            batch += [Metric("train_loss", h["train_loss"], now, h["epoch"]),
+                      Metric("valid_auc", h["valid_auc"], now, h["epoch"])]
+        client.log_batch(run.info.run_id, metrics=batch)
+        for f in ("validation.json", "training.json", "slices.json", "metrics.json"):
+            mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
+        model_uri = tracking.log_model(lay.model_dir, features_only.head(5),
+                                       test["prediction"].head(5).to_numpy())
+
+        def score_champion(uri: str) -> float:
+            champion = mlflow.pyfunc.load_model(uri)
+            return overall_metrics(test[c.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
+
+        decision = register_and_gate(client, params.register.model_name, model_uri, run.info.run_id,
+                                     metrics["roc_auc"], score_champion, params.register.min_auc_gain)
+        mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
+                         "gate.reason": decision.reason, "registered_version": decision.version})
+    out = decision.to_dict() | {"run_id": run.info.run_id, "model_uri": model_uri, "trigger": reason}
+    _write_json(out, lay.registration_file)
+    log.info("registered %s v%s: %s (%s)", decision.model_name, decision.version,
+             "PROMOTED to @champion" if decision.promoted else "champion kept", decision.reason)
+    return out
+
+
+def materialize(params: Params) -> dict:
+    """Latest feature values per entity into the online store (whole history span)."""
+    from accelops.features import store as fs
+
+    lay = params.layout
+    table = pd.read_parquet(_need(lay.features_table, "features"))
+    store = fs.open_store(params)
+    entities = fs.materialize(store, params, table)
+    return {"online_entities": entities}
+
+
+def _version(pkg: str) -> str:
+    from importlib import metadata
+
+    return metadata.version(pkg)
+
+
+TRAINING_STAGES = ("validate", "features", "train", "evaluate", "register", "materialize")
+STAGES = {"generate": generate, "validate": validate, "features": features, "train": train,
+          "evaluate": evaluate, "register": register, "materialize": materialize}

@@ -1,0 +1,28 @@
+"""Process environment for the orchestrator and tools, set before they are imported.
+
+Only environment variables are touched here (Prefect is never imported by the library)."""
+
+from __future__ import annotations
+
+import os
+
+from accelops.config import Params
+
+DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "accelops",
+    "DO_NOT_TRACK": "1",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "GIT_PYTHON_REFRESH": "quiet",
+}
+
+
+def configure(params: Params) -> None:
+    """Keep Prefect's home (ephemeral server DB, results) under the workdir unless the user set one."""
+    for key, value in DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if "PREFECT_API_URL" not in os.environ:
+        home = params.layout.prefect_home
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("PREFECT_HOME", str(home))

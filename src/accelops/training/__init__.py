@@ -1,0 +1,1 @@
+"""Torch tabular model, device selection, training loop."""

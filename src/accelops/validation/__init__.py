@@ -1,0 +1,1 @@
+"""Data validation (Great Expectations) and PII protection."""

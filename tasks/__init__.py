@@ -1,0 +1,1 @@
+"""Prefect task adapters: a few lines each over accelops.pipeline (no logic here)."""
