@@ -19,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python -m accelops.demo
+	$(BIN)/python -m flows.demo
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -175,6 +175,8 @@ def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = ty
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "alembic", "feast.infra.registry.registry"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app()
     except AccelopsError as exc:

@@ -1,0 +1,90 @@
+"""The training and monitoring flows end to end under Prefect, with every real tool."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from accelops.config import load_params
+from accelops.data.generator import generate, write
+from conftest import write_params
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A trained project: history generated and the training flow run once."""
+    from accelops.pipeline import stages
+    from flows.training import training_flow
+
+    path = write_params(tmp_path_factory.mktemp("flows"))
+    params = load_params(path)
+    stages.generate(params)
+    result = training_flow(params_path=str(path), reason="test")
+    return path, params, result
+
+
+def _batch(params, scenario, seed):
+    end = pd.read_parquet(params.layout.history)["event_timestamp"].max() + pd.Timedelta(seconds=1)
+    out = params.layout.workdir / f"batch_{scenario}_{seed}.parquet"
+    write(generate(params.monitor.batch_rows, params.monitor.batch_days, end.isoformat(), seed, scenario), out)
+    return out
+
+
+def _versions(params):
+    from accelops.registry.status import collect
+
+    return collect(params)["versions"]
+
+
+def test_training_flow_runs_every_stage_and_promotes(project):
+    _, params, result = project
+    assert set(result["timings"]) == {"validate", "features", "train", "evaluate", "register", "materialize"}
+    assert result["register"]["promoted"] and result["evaluate"]["roc_auc"] > 0.7
+    assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]
+
+
+def test_clean_batch_does_not_retrain(project):
+    from flows.monitoring import monitoring_flow
+
+    path, params, _ = project
+    before = _versions(params)
+    out = monitoring_flow(batch=str(_batch(params, "none", 21)), params_path=str(path))
+    assert out["decision"]["retrain"] is False and out["training"] is None
+    assert out["decision"]["drift_share"] <= params.monitor.drift_share_threshold
+    assert _versions(params) == before
+    assert json.loads(params.layout.drift_decision_file.read_text())["retrain"] is False
+    log = pd.read_parquet(params.layout.reports / "monitoring" / "predictions" / "batch_none_21.parquet")
+    assert len(log) == params.monitor.batch_rows and log["prediction"].between(0, 1).all()
+
+
+def test_drifted_batch_triggers_retraining_with_reason(project):
+    import mlflow
+
+    from flows.monitoring import monitoring_flow
+
+    path, params, _ = project
+    before = len(_versions(params))
+    batch = _batch(params, "covariate_shift", 22)
+    out = monitoring_flow(batch=str(batch), params_path=str(path))
+    decision = out["decision"]
+    assert decision["retrain"] is True
+    assert {"monthly_charges", "support_tickets", "data_usage_gb"} <= set(decision["drifted_columns"])
+    assert (params.layout.reports / "monitoring" / f"drift_{batch.stem}.html").stat().st_size > 10_000
+    training = out["training"]
+    assert training["validate"]["rows"] == params.generate.rows + params.monitor.batch_rows
+    versions = _versions(params)
+    assert len(versions) == before + 1
+    assert versions[-1]["gate_decision"] in {"promoted", "rejected"}
+    run = mlflow.get_run(training["register"]["run_id"])
+    assert run.data.tags["trigger"].startswith("drift: ")
+
+
+def test_invalid_batch_stops_monitoring_with_named_error(project):
+    from accelops.errors import DataValidationError
+    from flows.monitoring import monitoring_flow
+
+    path, params, _ = project
+    before = _versions(params)
+    with pytest.raises(DataValidationError, match="data_usage_gb"):
+        monitoring_flow(batch=str(_batch(params, "missing_spike", 23)), params_path=str(path))
+    assert _versions(params) == before

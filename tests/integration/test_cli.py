@@ -1,0 +1,42 @@
+"""The command-line contract, through the installed console script."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ACCELOPS = str(Path(sys.executable).with_name("accelops"))
+
+
+def run(*args, **kw):
+    return subprocess.run([ACCELOPS, *args], capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_generate_and_validate_exit_codes(tmp_path, params_path):
+    good, bad = tmp_path / "good.parquet", tmp_path / "bad.parquet"
+    assert run("data", "generate", "--rows", "800", "--days", "5", "--seed", "2", "--out", str(good)).returncode == 0
+    assert json.loads((tmp_path / "good.manifest.json").read_text())["rows"] == 800
+    assert run("data", "generate", "--rows", "800", "--days", "5", "--scenario", "missing_spike",
+               "--out", str(bad)).returncode == 0
+    ok = run("validate", str(good), "--json", "--params", str(params_path))
+    assert ok.returncode == 0 and json.loads(ok.stdout)["success"] is True
+    rejected = run("validate", str(bad), "--params", str(params_path))
+    assert rejected.returncode == 1
+    assert "data_usage_gb: expect_column_values_to_not_be_null" in rejected.stderr
+
+
+def test_unreadable_file_gets_a_one_line_error(tmp_path, params_path):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1\x00\x00truncated")
+    res = run("validate", str(broken), "--params", str(params_path))
+    assert res.returncode == 2
+    assert res.stderr.startswith(f"error: DataFormatError: {broken}: cannot be read as parquet")
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["stage", "--help"], ["run", "--help"]])
+def test_help_is_instant_and_lists_commands(args):
+    res = run(*args)
+    assert res.returncode == 0 and "Usage" in res.stdout

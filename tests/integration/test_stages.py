@@ -1,0 +1,121 @@
+"""Every stage with the real tools (GE, Feast, torch, MLflow) on small data in a temp folder."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accelops.errors import DataValidationError, StageInputMissing
+from accelops.pipeline import stages
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """generate -> validate -> features -> train -> evaluate -> register -> materialize, once."""
+    from accelops.config import load_params
+    from conftest import write_params
+
+    params = load_params(write_params(tmp_path_factory.mktemp("stages")))
+    out = {name: stages.STAGES[name](params) for name in ("generate", *stages.TRAINING_STAGES)}
+    return params, out
+
+
+def test_stage_outputs_on_disk(trained):
+    params, out = trained
+    lay = params.layout
+    for path in (lay.validated, lay.features_table, lay.training_set, lay.predictions, lay.metrics_file,
+                 lay.registration_file, lay.reports / "validation.json", lay.model_dir / "model.pt"):
+        assert path.exists(), path
+    assert out["validate"]["rows"] == out["features"]["rows"] == params.generate.rows
+    metrics = json.loads(lay.metrics_file.read_text())
+    assert metrics["roc_auc"] > 0.7 and metrics["rows"] == pd.read_parquet(lay.predictions).shape[0]
+
+
+def test_no_pii_or_label_reaches_the_feature_store(trained):
+    params, _ = trained
+    table = pd.read_parquet(params.layout.features_table)
+    assert not set(params.dataset.pii) & set(table.columns)
+    assert params.dataset.label not in table.columns
+    validated = pd.read_parquet(params.layout.validated)
+    assert not set(params.dataset.pii) & set(validated.columns)
+
+
+def test_point_in_time_training_set_keeps_every_row_in_order(trained):
+    params, _ = trained
+    c = params.dataset
+    validated = pd.read_parquet(params.layout.validated)
+    ts = pd.read_parquet(params.layout.training_set)
+    assert len(ts) == len(validated)
+    pd.testing.assert_series_equal(ts[c.entity_id], validated[c.entity_id], check_names=False)
+    np.testing.assert_allclose(ts["monthly_charges"], validated["monthly_charges"])
+    assert (ts["plan"] == validated["plan"]).all()
+
+
+def test_online_store_serves_latest_features(trained):
+    from accelops.features.store import open_store
+
+    params, out = trained
+    assert out["materialize"]["online_entities"] > 0
+    table = pd.read_parquet(params.layout.features_table)
+    latest = table.sort_values("event_timestamp").groupby("customer_id").tail(1).set_index("customer_id")
+    ids = latest.index[:3].tolist()
+    store = open_store(params)
+    online = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
+                                       entity_rows=[{"customer_id": int(i)} for i in ids]).to_df()
+    np.testing.assert_allclose(online["monthly_charges"], latest.loc[ids, "monthly_charges"])
+
+
+def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained):
+    import mlflow
+
+    from accelops.registry import tracking
+    from accelops.registry.gate import current_champion
+
+    params, out = trained
+    assert out["register"]["promoted"] and out["register"]["reason"] == "no champion yet"
+    client = tracking.connect(params)
+    name = params.register.model_name
+    assert current_champion(client, name).version == out["register"]["version"]
+
+    # a challenger trained on shuffled labels is worse on the same test split
+    lay = params.layout
+    ts = pd.read_parquet(lay.training_set)
+    ts["churned"] = np.random.default_rng(0).permutation(ts["churned"].to_numpy())
+    ts.to_parquet(lay.training_set)
+    for name_ in ("train", "evaluate"):
+        stages.STAGES[name_](params)
+    decision = stages.register(params, reason="test: worse challenger")
+    assert not decision["promoted"]
+    assert decision["champion_auc"] > decision["challenger_auc"]
+    assert current_champion(client, name).version == out["register"]["version"]     # unchanged
+    tags = client.get_model_version(name, decision["version"]).tags
+    assert tags["gate.decision"] == "rejected" and "<" in tags["gate.reason"]
+    run = mlflow.get_run(decision["run_id"])
+    assert run.data.tags["trigger"] == "test: worse challenger"
+    assert {"data_hash", "params_hash", "git_commit", "device", "torch_version"} <= set(run.data.tags)
+    assert "test_roc_auc" in run.data.metrics and any(k.startswith("slice.plan.") for k in run.data.metrics)
+    assert len(client.get_metric_history(decision["run_id"], "valid_auc")) >= 1
+
+
+def test_status_reports_champion_and_decisions(trained):
+    from accelops.registry.status import collect
+
+    params, out = trained
+    facts = collect(params)
+    assert facts["champion"]["version"] == int(out["register"]["version"])
+    assert facts["champion"]["test_metrics"]["roc_auc"] > 0.7
+    assert [v["gate_decision"] for v in facts["versions"]][0] == "promoted"
+
+
+def test_bad_batch_stops_before_training(tmp_path, params):
+    from accelops.data.generator import generate, write
+
+    write(generate(2000, 10, "2026-06-01", 1, "new_category"), params.layout.history)
+    with pytest.raises(DataValidationError, match="column channel: expect_column_values_to_be_in_set"):
+        stages.validate(params)
+    assert not params.layout.validated.exists()
+    report = json.loads((params.layout.reports / "validation.json").read_text())
+    assert report["success"] is False
+    with pytest.raises(StageInputMissing, match="run the 'validate' stage first"):
+        stages.features(params)
