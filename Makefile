@@ -7,7 +7,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install run test test-heavy bench ui-mlflow ui-prefect clean
+.PHONY: install run test test-heavy bench repro ui-mlflow ui-prefect clean
 
 install: $(STAMP)
 
@@ -38,3 +38,6 @@ ui-prefect: install
 
 clean:
 	rm -rf .accelops data/raw/*.parquet data/raw/*.json .pytest_cache
+
+repro: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro

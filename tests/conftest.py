@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers import write_params
 
 # Offline, quiet, deterministic tools; set before anything imports them.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -30,31 +29,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "heavy" in item.keywords:
             item.add_marker(skip)
-
-
-SMALL = {
-    "generate": {"rows": 4000, "days": 60, "start": "2026-06-01", "seed": 3},
-    "train": {"epochs": 4, "threads": 1, "batch_size": 256, "patience": 2},
-    "validate": {"min_rows": 50},
-    "evaluate": {"min_slice_support": 30},
-    "monitor": {"batch_rows": 3000, "batch_days": 7, "reference_rows": 5000},
-}
-
-
-def write_params(folder: Path, **overrides) -> Path:
-    """A params.yaml in `folder` with every path inside it and small sizes; returns its path."""
-    raw = yaml.safe_load((REPO / "params.yaml").read_text())
-    raw["paths"] = {"workdir": str(folder / "work"), "history": str(folder / "history.parquet"),
-                    "feature_repo": str(REPO / "feature_repo")}
-    for section, values in {**SMALL, **overrides}.items():
-        if isinstance(values, dict):
-            raw.setdefault(section, {}).update(values)
-        else:
-            raw[section] = values
-    path = folder / "params.yaml"
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
 
 
 @pytest.fixture

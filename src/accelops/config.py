@@ -141,12 +141,6 @@ class MonitorParams(_Section):
     drift_share_threshold: float = Field(ge=0, le=1)
 
 
-import warnings  # noqa: E402
-
-# `register` is also ABCMeta.register on the class; as an instance field it is unambiguous.
-warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
-
-
 class Params(_Section):
     paths: PathsParams = PathsParams()
     dataset: DatasetParams
@@ -156,7 +150,7 @@ class Params(_Section):
     features: FeaturesParams
     train: TrainParams
     evaluate: EvaluateParams
-    register: RegisterParams
+    register_: RegisterParams = Field(alias="register")  # `register`/`validate` clash with BaseModel names
     monitor: MonitorParams
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -172,7 +166,7 @@ class Params(_Section):
         """A copy with whole sections or nested keys replaced, e.g. replace(train={"epochs": 2})."""
         data = self.model_dump(by_alias=True)
         for name, value in sections.items():
-            key = "validate" if name == "validate_" else name
+            key = name.rstrip("_")
             if isinstance(value, dict) and isinstance(data.get(key), dict):
                 data[key] = {**data[key], **value}
             else:
@@ -284,7 +278,7 @@ def parse_params(raw: dict, root: Path, source: str = "params") -> Params:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]).replace("validate_", "validate") or "<top>"
+            key = ".".join(str(p) for p in err["loc"]).replace("validate_", "validate").replace("register_", "register") or "<top>"
             got = f" (got {err['input']!r})" if err["type"] != "missing" and not isinstance(err["input"], dict) else ""
             problems.append(f"  {key}: {err['msg']}{got}")
         raise ConfigError(f"{source}: invalid parameters:\n" + "\n".join(problems)) from None

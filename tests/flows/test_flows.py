@@ -7,7 +7,7 @@ import pytest
 
 from accelops.config import load_params
 from accelops.data.generator import generate, write
-from conftest import write_params
+from helpers import write_params
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from accelops.pipeline import stages
 def trained(tmp_path_factory):
     """generate -> validate -> features -> train -> evaluate -> register -> materialize, once."""
     from accelops.config import load_params
-    from conftest import write_params
+    from helpers import write_params
 
     params = load_params(write_params(tmp_path_factory.mktemp("stages")))
     out = {name: stages.STAGES[name](params) for name in ("generate", *stages.TRAINING_STAGES)}
@@ -75,8 +75,8 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
     params, out = trained
     assert out["register"]["promoted"] and out["register"]["reason"] == "no champion yet"
     client = tracking.connect(params)
-    name = params.register.model_name
-    assert current_champion(client, name).version == out["register"]["version"]
+    name = params.register_.model_name
+    assert str(current_champion(client, name).version) == out["register"]["version"]
 
     # a challenger trained on shuffled labels is worse on the same test split
     lay = params.layout
@@ -88,7 +88,7 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
     decision = stages.register(params, reason="test: worse challenger")
     assert not decision["promoted"]
     assert decision["champion_auc"] > decision["challenger_auc"]
-    assert current_champion(client, name).version == out["register"]["version"]     # unchanged
+    assert str(current_champion(client, name).version) == out["register"]["version"]     # unchanged
     tags = client.get_model_version(name, decision["version"]).tags
     assert tags["gate.decision"] == "rejected" and "<" in tags["gate.reason"]
     run = mlflow.get_run(decision["run_id"])

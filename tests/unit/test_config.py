@@ -2,7 +2,7 @@ import pytest
 
 from accelops.config import load_params, parse_params
 from accelops.errors import ConfigError
-from conftest import REPO
+from helpers import REPO
 
 
 def test_repo_params_load_and_describe_the_contract():

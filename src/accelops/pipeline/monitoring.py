@@ -39,10 +39,10 @@ def check_batch(params: Params, batch: Path) -> dict:
     df = protect(df, c.pii, params.pii, lay.pii_key_file)
 
     client = tracking.connect(params)
-    champion = current_champion(client, params.register.model_name)
+    champion = current_champion(client, params.register_.model_name)
     if champion is None:
         raise _no_champion(params)
-    model = mlflow.pyfunc.load_model(f"models:/{params.register.model_name}@{CHAMPION}")
+    model = mlflow.pyfunc.load_model(f"models:/{params.register_.model_name}@{CHAMPION}")
     scores = np.asarray(model.predict(df[c.feature_columns]))
     prediction_log = df[[c.entity_id, c.timestamp]].assign(prediction=scores, model_version=champion.version)
     io.write_parquet(prediction_log, mon / "predictions" / f"{batch.stem}.parquet")
@@ -77,4 +77,4 @@ def retraining_data(params: Params, batch: Path) -> Path:
 def _no_champion(params: Params):
     from accelops.errors import RegistryError
 
-    return RegistryError(f"model {params.register.model_name!r} has no @champion yet: run the training flow first")
+    return RegistryError(f"model {params.register_.model_name!r} has no @champion yet: run the training flow first")

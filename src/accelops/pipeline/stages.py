@@ -165,8 +165,8 @@ def register(params: Params, reason: str = "scheduled") -> dict:
             champion = mlflow.pyfunc.load_model(uri)
             return overall_metrics(test[c.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
 
-        decision = register_and_gate(client, params.register.model_name, model_uri, run.info.run_id,
-                                     metrics["roc_auc"], score_champion, params.register.min_auc_gain)
+        decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id,
+                                     metrics["roc_auc"], score_champion, params.register_.min_auc_gain)
         mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
                          "gate.reason": decision.reason, "registered_version": decision.version})
     out = decision.to_dict() | {"run_id": run.info.run_id, "model_uri": model_uri, "trigger": reason}
@@ -184,7 +184,10 @@ def materialize(params: Params) -> dict:
     table = pd.read_parquet(_need(lay.features_table, "features"))
     store = fs.open_store(params)
     entities = fs.materialize(store, params, table)
-    return {"online_entities": entities}
+    out = {"online_entities": entities, "feature_view": params.features.feature_view,
+           "until": str(table[params.dataset.timestamp].max())}
+    _write_json(out, lay.reports / "materialize.json")
+    return out
 
 
 def _version(pkg: str) -> str:

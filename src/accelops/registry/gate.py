@@ -56,7 +56,7 @@ def register_and_gate(client, name: str, model_uri: str, run_id: str, challenger
     version = mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version
     promoted, reason = decide(challenger_auc, champion_auc, min_gain)
     decision = GateDecision(name, str(version), promoted, reason, challenger_auc,
-                            champion.version if champion else None, champion_auc)
+                            str(champion.version) if champion else None, champion_auc)
     tags = {"gate.decision": "promoted" if promoted else "rejected", "gate.reason": reason,
             "gate.challenger_auc": f"{challenger_auc:.6f}",
             "gate.champion_version": str(decision.champion_version),

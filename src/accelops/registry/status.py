@@ -11,7 +11,7 @@ def collect(params: Params) -> dict:
     from accelops.registry import tracking
     from accelops.registry.gate import current_champion
 
-    name = params.register.model_name
+    name = params.register_.model_name
     facts: dict = {"model_name": name, "tracking_uri": tracking.tracking_uri(params), "champion": None,
                    "versions": [], "last_drift_decision": None}
     client = tracking.connect(params)

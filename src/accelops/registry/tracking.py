@@ -17,8 +17,8 @@ RUNTIME_REQUIREMENTS = ("torch", "numpy", "pandas", "scikit-learn", "pydantic", 
 
 
 def tracking_uri(params: Params) -> str:
-    if params.register.tracking_uri:
-        return params.register.tracking_uri
+    if params.register_.tracking_uri:
+        return params.register_.tracking_uri
     db = params.layout.mlflow_dir / "mlflow.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{db}"
@@ -29,7 +29,7 @@ def connect(params: Params):
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri(params))
-    name = params.register.experiment
+    name = params.register_.experiment
     exp = mlflow.get_experiment_by_name(name)
     if exp is None:
         artifacts = (params.layout.mlflow_dir / "artifacts").resolve()
