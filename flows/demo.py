@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 
@@ -22,9 +21,7 @@ from accelops.pipeline import stages
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "alembic", "feast.infra.registry.registry"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    runtime.configure_logging()
     params_path = str(default_params_path().resolve())
     params = load_params(params_path)
     runtime.configure(params)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -174,9 +173,9 @@ def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = ty
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "alembic", "feast.infra.registry.registry"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from accelops.runtime import configure_logging
+
+    configure_logging()
     try:
         app()
     except AccelopsError as exc:

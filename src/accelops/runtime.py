@@ -26,3 +26,15 @@ def configure(params: Params) -> None:
         home = params.layout.prefect_home
         home.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "feast.infra.registry.registry")
+
+
+def configure_logging(level: int | str = "INFO") -> None:
+    """Timestamped progress lines from accelops; chatty client libraries at WARNING."""
+    import logging
+
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -119,3 +119,26 @@ def test_bad_batch_stops_before_training(tmp_path, params):
     assert report["success"] is False
     with pytest.raises(StageInputMissing, match="run the 'validate' stage first"):
         stages.features(params)
+
+
+def test_cli_training_set_for_any_entity_file(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from accelops.cli import app
+
+    params, _ = trained
+    validated = pd.read_parquet(params.layout.validated)
+    entities = validated[["customer_id", "event_timestamp"]].sample(50, random_state=1)
+    entities["event_timestamp"] = entities["event_timestamp"] + pd.Timedelta(hours=1)
+    entities_path, out = tmp_path / "entities.csv", tmp_path / "ts.parquet"
+    entities.to_csv(entities_path, index=False)
+    params_file = params.root / "params.yaml"
+    res = CliRunner().invoke(app, ["features", "training-set", "--entities", str(entities_path),
+                                   "--out", str(out), "--params", str(params_file)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_parquet(out)
+    assert len(got) == 50 and list(got["customer_id"]) == list(entities["customer_id"])
+    # as of one hour later, each row sees the snapshot taken at its original timestamp
+    expected = validated.set_index(["customer_id", "event_timestamp"]).loc[
+        list(zip(entities["customer_id"], entities["event_timestamp"] - pd.Timedelta(hours=1))), "monthly_charges"]
+    np.testing.assert_allclose(got["monthly_charges"], expected.to_numpy())
