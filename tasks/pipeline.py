@@ -1,4 +1,9 @@
-"""One Prefect task per pipeline stage; the work is in accelops.pipeline."""
+"""One Prefect task per pipeline stage; the work is in accelops.pipeline.
+
+No task tags: in Prefect 3.9 every tagged task run acquires tag-concurrency slots with a lease
+through the API, which cost ~2 s per task here (bench/pipeline.py measured 3.8x overhead with
+tags, see bench/results/pipeline.json for the figure without). Add tags only with limits.
+"""
 
 from __future__ import annotations
 
@@ -14,41 +19,41 @@ from accelops.pipeline import monitoring, stages
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
-@task(name="validate", tags=["data"], **_stage)
+@task(name="validate", **_stage)
 def validate(params: Params, data: str | None) -> dict:
     return stages.validate(params, Path(data) if data else None)
 
 
-@task(name="features", tags=["feast"], **_stage)
+@task(name="features", **_stage)
 def features(params: Params) -> dict:
     return stages.features(params)
 
 
-@task(name="train", tags=["torch"], **_stage)
+@task(name="train", **_stage)
 def train(params: Params) -> dict:
     return stages.train(params)
 
 
-@task(name="evaluate", tags=["evaluation"], **_stage)
+@task(name="evaluate", **_stage)
 def evaluate(params: Params) -> dict:
     return stages.evaluate(params)
 
 
-@task(name="register", tags=["mlflow"], **_stage)
+@task(name="register", **_stage)
 def register(params: Params, reason: str) -> dict:
     return stages.register(params, reason)
 
 
-@task(name="materialize", tags=["feast"], retries=2, retry_delay_seconds=5, **_stage)
+@task(name="materialize", retries=2, retry_delay_seconds=5, **_stage)
 def materialize(params: Params) -> dict:
     return stages.materialize(params)
 
 
-@task(name="check-batch", tags=["monitoring"], **_stage)
+@task(name="check-batch", **_stage)
 def check_batch(params: Params, batch: str) -> dict:
     return monitoring.check_batch(params, Path(batch))
 
 
-@task(name="retraining-data", tags=["monitoring"], **_stage)
+@task(name="retraining-data", **_stage)
 def retraining_data(params: Params, batch: str) -> str:
     return str(monitoring.retraining_data(params, Path(batch)))
