@@ -7,7 +7,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install run test test-heavy bench repro ui-mlflow ui-prefect clean
+.PHONY: install run test test-heavy bench repro serve ui-mlflow ui-prefect clean
 
 install: $(STAMP)
 
@@ -41,3 +41,6 @@ clean:
 
 repro: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+
+serve: install
+	$(BIN)/python -m flows.serve

@@ -88,3 +88,15 @@ def test_invalid_batch_stops_monitoring_with_named_error(project):
     with pytest.raises(DataValidationError, match="data_usage_gb"):
         monitoring_flow(batch=str(_batch(params, "missing_spike", 23)), params_path=str(path))
     assert _versions(params) == before
+
+
+def test_served_deployments_match_what_monitoring_triggers(project):
+    from flows.monitoring import TRAINING_DEPLOYMENT
+    from flows.serve import NIGHTLY, deployments
+
+    path, _, _ = project
+    training, monitoring = deployments(str(path))
+    assert f"{training.flow_name}/{training.name}" == TRAINING_DEPLOYMENT
+    assert training.schedules[0].schedule.cron == NIGHTLY
+    assert training.parameters["params_path"] == str(path)
+    assert monitoring.flow_name == "monitoring"

@@ -1,0 +1,37 @@
+"""Serve the flows as deployments (a long-running process; the Prefect UI can then trigger them
+with parameters). Training runs nightly; monitoring runs on demand with a `batch` parameter and
+triggers the training deployment through run_deployment when drift is confirmed.
+
+    PREFECT_API_URL=http://127.0.0.1:4200/api .venv/bin/python -m flows.serve
+"""
+
+from __future__ import annotations
+
+from accelops import runtime
+from accelops.config import default_params_path, load_params
+
+NIGHTLY = "0 2 * * *"
+
+
+def deployments(params_path: str):
+    from flows.monitoring import monitoring_flow
+    from flows.training import training_flow
+
+    return [
+        training_flow.to_deployment(name="training", cron=NIGHTLY,
+                                    parameters={"params_path": params_path, "reason": "nightly"}),
+        monitoring_flow.to_deployment(name="monitoring", parameters={"params_path": params_path}),
+    ]
+
+
+def main() -> None:
+    params_path = str(default_params_path().resolve())
+    runtime.configure(load_params(params_path))
+    runtime.configure_logging()
+    from prefect import serve
+
+    serve(*deployments(params_path))
+
+
+if __name__ == "__main__":
+    main()
