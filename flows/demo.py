@@ -71,7 +71,7 @@ def main() -> int:
         print(f"retraining stages (s):       {summary['retraining_stage_seconds']}")
         print(f"retraining gate:             {summary['retrain_gate']}")
     print(f"total wall time: {summary['wall_seconds']} s")
-    print(f"\nreports:   {lay.reports}  (validation.json, metrics.json, slices.json, monitoring/drift_*.html)")
+    print(f"\nreports:   {lay.reports}  (validation.json, metrics.json, evaluation/*.png|json|md, monitoring/drift_*.html)")
     print(f"summary:   {lay.reports / 'demo_summary.json'}")
     print("MLflow UI: make ui-mlflow    (http://127.0.0.1:5000)")
     print("Prefect UI: make ui-prefect  (http://127.0.0.1:4200; flow runs of this demo are in its history)")

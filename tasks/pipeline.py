@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from accelops.config import Params
@@ -36,7 +37,10 @@ def train(params: Params) -> dict:
 
 @task(name="evaluate", **_stage)
 def evaluate(params: Params) -> dict:
-    return stages.evaluate(params)
+    result = stages.evaluate(params)
+    create_markdown_artifact(markdown=(params.layout.evaluation_dir / "summary.md").read_text(),
+                             key="evaluation", description="Test-split evaluation of the challenger")
+    return result
 
 
 @task(name="register", **_stage)

@@ -121,8 +121,43 @@ class TrainParams(_Section):
         return self
 
 
+class DirectionalExpectation(_Section):
+    feature: str
+    delta: float
+    direction: Literal["up", "down"]
+
+
+class InvarianceParams(_Section):
+    columns: list[str] = []
+    tolerance: float = Field(default=1e-6, ge=0)
+
+
+class RobustnessParams(_Section):
+    gaussian_noise: list[float] = [0.1, 0.25, 0.5, 1.0]     # x each feature's std
+    missing: list[float] = [0.1, 0.25, 0.5]                 # share of numeric cells set missing
+    category_corruption: list[float] = [0.1, 0.25, 0.5]     # share of categorical cells replaced
+    fgsm: list[float] = [0.01, 0.05, 0.1, 0.2]              # step in standardised units
+    rows: int = Field(default=20000, gt=0)                  # test rows sampled for robustness
+
+
 class EvaluateParams(_Section):
     min_slice_support: int = Field(ge=1)
+    slice_tolerance: float = Field(default=0.02, ge=0)
+    slice_crosses: bool = True
+    bootstrap: int = Field(default=200, ge=20)
+    ece_bins: int = Field(default=15, ge=2)
+    cost_fp: float | None = Field(default=None, ge=0)
+    cost_fn: float | None = Field(default=None, ge=0)
+    sensitive: list[str] = []
+    invariance: InvarianceParams = InvarianceParams()
+    directional: list[DirectionalExpectation] = []
+    robustness: RobustnessParams = RobustnessParams()
+
+    @model_validator(mode="after")
+    def _costs_together(self) -> "EvaluateParams":
+        if (self.cost_fp is None) != (self.cost_fn is None):
+            raise ValueError("set both cost_fp and cost_fn (cost-based threshold) or neither (max F1)")
+        return self
 
 
 class RegisterParams(_Section):
@@ -157,6 +192,15 @@ class Params(_Section):
 
     # Where relative paths are resolved; set by load_params (not part of params.yaml).
     root: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _evaluation_matches_contract(self) -> "Params":
+        c, e = self.dataset, self.evaluate
+        if unknown := set(e.sensitive) - set(c.categorical_features):
+            raise ValueError(f"evaluate.sensitive must be categorical features; unknown: {sorted(unknown)}")
+        if unknown := {d.feature for d in e.directional} - set(c.numeric_features):
+            raise ValueError(f"evaluate.directional features must be numeric features; unknown: {sorted(unknown)}")
+        return self
 
     @property
     def layout(self) -> "Layout":
@@ -214,6 +258,14 @@ class Layout(BaseModel):
     @property
     def predictions(self) -> Path:
         return self.workdir / "data" / "test_predictions.parquet"
+
+    @property
+    def valid_predictions(self) -> Path:
+        return self.workdir / "data" / "valid_predictions.parquet"
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.reports / "evaluation"
 
     @property
     def reports(self) -> Path:

@@ -32,6 +32,45 @@ def test_stage_outputs_on_disk(trained):
     assert metrics["roc_auc"] > 0.7 and metrics["rows"] == pd.read_parquet(lay.predictions).shape[0]
 
 
+def test_evaluation_report_and_its_mlflow_artifacts(trained):
+    import mlflow
+
+    params, out = trained
+    lay = params.layout
+    report = json.loads((lay.evaluation_dir / "evaluation.json").read_text())
+    assert report["schema_version"] == 1
+    assert {"overall", "intervals", "threshold", "at_threshold", "calibration", "slices", "weak_slices",
+            "fairness", "robustness", "behaviour", "artifacts"} <= set(report)
+    ci = report["intervals"]["roc_auc"]
+    assert ci["low"] < report["overall"]["roc_auc"] < ci["high"]
+    assert report["calibration"]["temperature"] > 0
+    assert set(report["robustness"]["curves"]) == {"gaussian_noise", "missing", "category_corruption", "fgsm"}
+    assert all(b["passed"] for b in report["behaviour"]["invariance"])
+    assert set(report["fairness"]["columns"]) == set(params.evaluate.sensitive)
+    run_id = out["register"]["run_id"]
+    listed = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "evaluation")}
+    assert {"evaluation/reliability.png", "evaluation/slices.png", "evaluation/robustness.png",
+            "evaluation/evaluation.json", "evaluation/slices.csv", "evaluation/summary.md"} <= listed
+    metrics = mlflow.get_run(run_id).data.metrics
+    assert {"ece_before", "ece_after", "test_roc_auc_ci_low", "test_f1", "fairness.region.dp_diff"} <= set(metrics)
+    assert any(k.startswith("robustness.fgsm.") for k in metrics)
+
+
+def test_served_model_applies_the_fitted_temperature(trained):
+    import mlflow
+
+    from accelops.training.predict import Predictor
+
+    params, out = trained
+    test = pd.read_parquet(params.layout.predictions)
+    served = mlflow.pyfunc.load_model(out["register"]["model_uri"])
+    np.testing.assert_allclose(np.asarray(served.predict(test[params.dataset.feature_columns])),
+                               test["prediction"], rtol=1e-6)
+    raw = 1 / (1 + np.exp(-test["logit"]))
+    assert Predictor(params.layout.model_dir).temperature != 1.0
+    assert not np.allclose(raw, test["prediction"])
+
+
 def test_no_pii_or_label_reaches_the_feature_store(trained):
     params, _ = trained
     table = pd.read_parquet(params.layout.features_table)

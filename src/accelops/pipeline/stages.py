@@ -92,9 +92,12 @@ def train(params: Params) -> dict:
     df = pd.read_parquet(_need(lay.training_set, "features"))
     split = time_split(df, c.timestamp, params.train.split)
     result = train_model(df[split == "train"], df[split == "valid"], c, params.train, lay.model_dir)
-    test = df[split == "test"].reset_index(drop=True)
-    test["prediction"] = Predictor(lay.model_dir).predict_proba(test)
-    io.write_parquet(test, lay.predictions)
+    predictor = Predictor(lay.model_dir)
+    for name, path in (("test", lay.predictions), ("valid", lay.valid_predictions)):
+        part = df[split == name].reset_index(drop=True)
+        part["logit"] = predictor.predict_logits(part)
+        part["prediction"] = predictor.predict_proba(part)
+        io.write_parquet(part, path)
     summary = result.to_dict() | {"rows": {s: int((split == s).sum()) for s in ("train", "valid", "test")}}
     _write_json(summary, lay.reports / "training.json")
     log.info("trained on %s (%s) in %.1f s, best valid AUC %.4f at epoch %d", result.device,
@@ -104,20 +107,28 @@ def train(params: Params) -> dict:
 
 
 def evaluate(params: Params) -> dict:
-    """Test-split metrics and AUC per slice value; writes metrics.json (the DVC metrics file)."""
-    from accelops.evaluation.metrics import overall_metrics, slice_metrics
+    """Metrics with intervals, calibration, slices, fairness, robustness and behavioural tests;
+    writes evaluation.json (the gate's input), metrics.json (DVC metrics), PNGs and a summary."""
+    from accelops.evaluation.report import evaluate_model, markdown_summary
+    from accelops.training.predict import Predictor
 
     lay = params.layout
     c = params.dataset
     test = pd.read_parquet(_need(lay.predictions, "train"))
-    y, p = test[c.label].to_numpy(), test["prediction"].to_numpy()
-    metrics = overall_metrics(y, p)
-    slices = slice_metrics(test, y, p, c.slices, params.evaluate.min_slice_support)
-    _write_json(metrics, lay.metrics_file)
-    _write_json({"slices": slices}, lay.reports / "slices.json")
-    log.info("test ROC-AUC %.4f  PR-AUC %.4f  log loss %.4f  Brier %.4f", metrics["roc_auc"],
-             metrics["pr_auc"], metrics["log_loss"], metrics["brier"])
-    return metrics
+    valid = pd.read_parquet(_need(lay.valid_predictions, "train"))
+    predictor = Predictor(lay.model_dir)
+    report = evaluate_model(test, valid, c, params.evaluate, lay.evaluation_dir, predictor.temperature,
+                            score=predictor.predict_proba, fgsm=predictor.fgsm_proba, seed=params.train.seed)
+    _write_json(report, lay.evaluation_dir / "evaluation.json")
+    (lay.evaluation_dir / "summary.md").write_text(markdown_summary(report))
+    headline = {**report["overall"], "f1": report["at_threshold"]["f1"], "threshold": report["threshold"]["threshold"],
+                "ece_before": report["calibration"]["before"]["ece"], "ece_after": report["calibration"]["after"]["ece"],
+                "weak_slices": len(report["weak_slices"])}
+    _write_json(headline, lay.metrics_file)
+    log.info("test ROC-AUC %.4f [%.4f, %.4f]  ECE %.4f -> %.4f  weak slices %d", report["overall"]["roc_auc"],
+             report["intervals"]["roc_auc"]["low"], report["intervals"]["roc_auc"]["high"],
+             headline["ece_before"], headline["ece_after"], headline["weak_slices"])
+    return headline
 
 
 def register(params: Params, reason: str = "scheduled") -> dict:
@@ -130,8 +141,10 @@ def register(params: Params, reason: str = "scheduled") -> dict:
 
     lay = params.layout
     c = params.dataset
+    from accelops.evaluation.report import flat_metrics
+
     metrics = json.loads(_need(lay.metrics_file, "evaluate").read_text())
-    slices = json.loads((lay.reports / "slices.json").read_text())["slices"]
+    evaluation = json.loads((lay.evaluation_dir / "evaluation.json").read_text())
     training = json.loads((lay.reports / "training.json").read_text())
     test = pd.read_parquet(lay.predictions)
     features_only = test[c.feature_columns]
@@ -149,15 +162,14 @@ def register(params: Params, reason: str = "scheduled") -> dict:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        batch = [Metric(f"test_{k}", float(v), now, 0) for k, v in metrics.items() if np.isfinite(v)]
-        batch += [Metric(tracking.metric_key("slice", s["slice"], s["value"], "roc_auc"), s["roc_auc"], now, 0)
-                  for s in slices if s["roc_auc"] is not None]
+        batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
         for h in training["history"]:
             batch += [Metric("train_loss", h["train_loss"], now, h["epoch"]),
                       Metric("valid_auc", h["valid_auc"], now, h["epoch"])]
         client.log_batch(run.info.run_id, metrics=batch)
-        for f in ("validation.json", "training.json", "slices.json", "metrics.json"):
+        for f in ("validation.json", "training.json", "metrics.json"):
             mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
+        mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
         model_uri = tracking.log_model(lay.model_dir, features_only.head(5),
                                        test["prediction"].head(5).to_numpy())
 
@@ -166,7 +178,7 @@ def register(params: Params, reason: str = "scheduled") -> dict:
             return overall_metrics(test[c.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
 
         decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id,
-                                     metrics["roc_auc"], score_champion, params.register_.min_auc_gain)
+                                     evaluation["overall"]["roc_auc"], score_champion, params.register_.min_auc_gain)
         mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
                          "gate.reason": decision.reason, "registered_version": decision.version})
     out = decision.to_dict() | {"run_id": run.info.run_id, "model_uri": model_uri, "trigger": reason}

@@ -21,7 +21,7 @@ from accelops.training.device import choose_device
 from accelops.training.preprocess import Preprocessor
 
 log = logging.getLogger(__name__)
-WEIGHTS, PREPROCESS, ARCH = "model.pt", "preprocess.json", "architecture.json"
+WEIGHTS, PREPROCESS, ARCH, CALIBRATION = "model.pt", "preprocess.json", "architecture.json", "calibration.json"
 
 
 @dataclass
@@ -34,6 +34,7 @@ class TrainResult:
     best_epoch: int
     best_valid_auc: float
     seconds: float
+    temperature: float
     history: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -104,15 +105,25 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
                 log.info("early stop: no validation AUC gain for %d epochs", stale)
                 break
 
+    # temperature scaling on the validation split, applied by the served model
+    from accelops.evaluation.calibration import fit_temperature
+
+    model.load_state_dict(best_state)
+    with torch.no_grad():
+        valid_logits = model(vn, vc).double().cpu().numpy()
+    temperature = fit_temperature(y_valid, valid_logits)
+
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     torch.save(best_state, tmp / WEIGHTS)
+    (tmp / CALIBRATION).write_text(json.dumps({"temperature": temperature, "fitted_on": "valid",
+                                               "rows": int(len(y_valid))}, indent=2))
     pre.save(tmp / PREPROCESS)
     (tmp / ARCH).write_text(json.dumps(arch, indent=2))
     _replace_dir(tmp, out_dir)  # never leave a half-written model behind
     return TrainResult(out_dir, device.type, device.name, device.threads, len(history), best_epoch,
-                       best_auc, time.perf_counter() - started, history)
+                       best_auc, time.perf_counter() - started, temperature, history)
 
 
 def _replace_dir(src: Path, dst: Path) -> None:

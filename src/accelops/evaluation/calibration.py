@@ -1,0 +1,51 @@
+"""Calibration: expected / maximum calibration error (equal-mass bins), reliability curve, and
+temperature scaling fitted on the validation split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 15) -> list[dict]:
+    """Equal-mass bins: mean confidence vs observed rate, with counts."""
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    out = []
+    for chunk in np.array_split(order, min(bins, max(len(p), 1))):
+        if len(chunk):
+            out.append({"mean_predicted": float(p[chunk].mean()), "observed_rate": float(y[chunk].mean()),
+                        "count": int(len(chunk))})
+    return out
+
+
+def calibration_errors(y: np.ndarray, p: np.ndarray, bins: int = 15) -> dict:
+    curve = reliability(y, p, bins)
+    n = sum(b["count"] for b in curve)
+    gaps = [abs(b["mean_predicted"] - b["observed_rate"]) for b in curve]
+    return {"ece": float(sum(g * b["count"] for g, b in zip(gaps, curve)) / max(n, 1)),
+            "mce": float(max(gaps, default=0.0)), "bins": len(curve)}
+
+
+def fit_temperature(y: np.ndarray, logits: np.ndarray) -> float:
+    """T > 0 minimising the log loss of sigmoid(logits / T) (T > 1 softens over-confidence)."""
+    from scipy.optimize import minimize_scalar
+
+    y = np.asarray(y, dtype=np.float64)
+    z = np.asarray(logits, dtype=np.float64)
+
+    def nll(log_t: float) -> float:
+        s = z / np.exp(log_t)
+        return float(np.mean(np.logaddexp(0, s) - y * s))
+
+    res = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
+    return float(np.exp(res.x))
+
+
+def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64) / temperature))

@@ -1,0 +1,160 @@
+"""The evaluation report: the promotion gate's input. Schema (version 1, keep stable):
+
+    schema_version: 1
+    rows: {test, valid}
+    threshold: {threshold, rule, valid_f1 | valid_cost}
+    overall: {roc_auc, pr_auc, log_loss, brier, positive_rate, rows}        point estimates
+    intervals: {metric: {value, low, high}}                                95% bootstrap
+    at_threshold: {threshold, accuracy, precision, recall, f1, confusion_matrix{tn,fp,fn,tp}}
+    calibration: {temperature, before{ece,mce,bins}, after{ece,mce,bins}, curve_before, curve_after}
+    slices: [{slice, value, support, positive_rate, roc_auc, low, high, weak}]   worst first
+    weak_slices: [same records, weak only]
+    fairness: {threshold, columns{col: {groups, demographic_parity_difference,
+               equal_opportunity_difference}}, largest_gap{column, metric, value}}
+    robustness: {clean_auc, curves{name: [{strength, roc_auc, drop}]}}
+    behaviour: {invariance: [{column, max_abs_change, tolerance, passed}],
+                directional: [{feature, delta, direction, mean_change, share_rows_against, passed}]}
+    artifacts: {name: file name}
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from accelops.config import DatasetParams, EvaluateParams
+from accelops.evaluation import behaviour, calibration, fairness, metrics, plots, robustness, slices
+
+SCHEMA_VERSION = 1
+log = logging.getLogger("accelops.evaluation")
+
+
+def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: DatasetParams, params: EvaluateParams,
+                   out_dir: Path, temperature: float = 1.0,
+                   score: Callable[[pd.DataFrame], np.ndarray] | None = None,
+                   fgsm: Callable[[pd.DataFrame, np.ndarray, float], np.ndarray] | None = None,
+                   seed: int = 0) -> dict:
+    """`test`/`valid` carry the label, `logit` (raw) and `prediction` (served, calibrated) columns;
+    `score` re-scores a frame of features (robustness, behaviour), `fgsm` attacks the network."""
+    y, p = test[contract.label].to_numpy(int), test["prediction"].to_numpy(float)
+    yv, pv = valid[contract.label].to_numpy(int), valid["prediction"].to_numpy(float)
+
+    chosen = metrics.choose_threshold(yv, pv, params.cost_fp, params.cost_fn)
+    overall = metrics.overall_metrics(y, p)
+    log.info("bootstrap intervals (%d resamples)", params.bootstrap)
+    intervals = metrics.bootstrap_ci(y, p, params.bootstrap, seed=seed, threshold=chosen["threshold"])
+
+    raw = calibration.apply_temperature(test["logit"].to_numpy(float), 1.0)
+    calib = {"temperature": temperature,
+             "before": calibration.calibration_errors(y, raw, params.ece_bins),
+             "after": calibration.calibration_errors(y, p, params.ece_bins),
+             "curve_before": calibration.reliability(y, raw, params.ece_bins),
+             "curve_after": calibration.reliability(y, p, params.ece_bins)}
+
+    log.info("slices: %s%s", ", ".join(contract.slices), " + pairwise crosses" if params.slice_crosses else "")
+    slice_rows = slices.slice_report(test, y, p, contract.slices, params.min_slice_support, params.slice_tolerance,
+                                     overall["roc_auc"], params.bootstrap, params.slice_crosses, seed)
+    fair = fairness.fairness_report(test, y, p, chosen["threshold"], params.sensitive, params.min_slice_support)
+
+    robust, behave = None, None
+    if score is not None:
+        sample = test.sample(n=min(len(test), params.robustness.rows), random_state=seed)
+        ys = sample[contract.label].to_numpy(int)
+        strengths = params.robustness.model_dump(exclude={"rows"})
+        log.info("robustness on %d rows: %s", len(sample), ", ".join(strengths))
+        robust = robustness.robustness_curves(sample, ys, score, list(contract.numeric_features),
+                                              dict(contract.categorical_features), strengths, fgsm, seed)
+        bounds = {k: tuple(v) for k, v in contract.numeric_features.items()}
+        behave = {"invariance": behaviour.invariance(sample, score, params.invariance.columns,
+                                                     params.invariance.tolerance, seed),
+                  "directional": behaviour.directional(sample, score, [d.model_dump() for d in params.directional],
+                                                       bounds)}
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = {
+        "reliability": plots.reliability_diagram(calib["curve_before"], calib["curve_after"],
+                                                 (calib["before"]["ece"], calib["after"]["ece"]),
+                                                 out_dir / "reliability.png").name,
+        "slices": plots.slice_chart(slice_rows, overall["roc_auc"], params.slice_tolerance,
+                                    out_dir / "slices.png").name,
+    }
+    if robust:
+        artifacts["robustness"] = plots.robustness_chart(robust, out_dir / "robustness.png").name
+    pd.DataFrame(slice_rows).to_csv(out_dir / "slices.csv", index=False)
+    artifacts["slices_table"] = "slices.csv"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "rows": {"test": int(len(test)), "valid": int(len(valid))},
+        "threshold": chosen,
+        "overall": overall,
+        "intervals": intervals,
+        "at_threshold": metrics.threshold_metrics(y, p, chosen["threshold"]),
+        "calibration": calib,
+        "slices": slice_rows,
+        "weak_slices": [s for s in slice_rows if s["weak"]],
+        "fairness": fair,
+        "robustness": robust,
+        "behaviour": behave,
+        "artifacts": artifacts,
+    }
+
+
+def flat_metrics(report: dict) -> dict[str, float]:
+    """MLflow-ready metrics with slice-qualified names (slice.<col>.<value>.roc_auc ...)."""
+    from accelops.registry.tracking import metric_key
+
+    out = {f"test_{k}": v for k, v in report["overall"].items()}
+    for m, ci in report["intervals"].items():
+        out[f"test_{m}_ci_low"], out[f"test_{m}_ci_high"] = ci["low"], ci["high"]
+    out.update({f"test_{k}": report["at_threshold"][k] for k in ("accuracy", "precision", "recall", "f1", "threshold")})
+    out["ece_before"] = report["calibration"]["before"]["ece"]
+    out["ece_after"] = report["calibration"]["after"]["ece"]
+    out["mce_after"] = report["calibration"]["after"]["mce"]
+    out["temperature"] = report["calibration"]["temperature"]
+    out["weak_slices"] = len(report["weak_slices"])
+    for s in report["slices"]:
+        if s["roc_auc"] is not None:
+            out[metric_key("slice", s["slice"].replace(" x ", "_x_"), s["value"].replace(" & ", "_&_"), "roc_auc")] = s["roc_auc"]
+    for col, f in report["fairness"]["columns"].items():
+        out[metric_key("fairness", col, "dp_diff")] = f["demographic_parity_difference"]
+        out[metric_key("fairness", col, "eo_diff")] = f["equal_opportunity_difference"]
+    if report["robustness"]:
+        for name, points in report["robustness"]["curves"].items():
+            for pt in points:
+                out[metric_key("robustness", name, f"{pt['strength']:g}", "auc_drop")] = pt["drop"]
+    return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
+
+
+def markdown_summary(report: dict) -> str:
+    """A short Markdown summary (the Prefect artifact)."""
+    o, ci, cal = report["overall"], report["intervals"], report["calibration"]
+    lines = ["# Evaluation", "",
+             "| metric | value | 95% CI |", "|---|---|---|"]
+    for m in ("roc_auc", "pr_auc", "log_loss", "brier", "f1"):
+        if m in ci:
+            lines.append(f"| {m} | {ci[m]['value']:.4f} | {ci[m]['low']:.4f} – {ci[m]['high']:.4f} |")
+    t = report["at_threshold"]
+    lines += ["", f"Threshold {t['threshold']:.3f} ({report['threshold']['rule']}): precision {t['precision']:.3f}, "
+              f"recall {t['recall']:.3f}, accuracy {t['accuracy']:.3f}.",
+              f"Calibration: ECE {cal['before']['ece']:.4f} → {cal['after']['ece']:.4f} "
+              f"(temperature {cal['temperature']:.3f}).", ""]
+    weak = report["weak_slices"]
+    lines.append(f"Weak slices ({len(weak)}): " + (", ".join(f"{s['slice']}={s['value']} "
+                 f"(AUC {s['roc_auc']:.3f}, CI {s['low']:.3f}–{s['high']:.3f}, n={s['support']})" for s in weak[:10])
+                 or "none") + f"; overall AUC {o['roc_auc']:.4f}.")
+    gap = report["fairness"]["largest_gap"]
+    if gap:
+        lines.append(f"Largest fairness gap: {gap['metric']} on {gap['column']} = {gap['value']:.3f}.")
+    if report["robustness"]:
+        lines += ["", "| perturbation | strength | AUC | drop |", "|---|---|---|---|"]
+        for name, points in report["robustness"]["curves"].items():
+            lines += [f"| {name} | {p['strength']:g} | {p['roc_auc']:.4f} | {p['drop']:+.4f} |" for p in points]
+    if report["behaviour"]:
+        failed = [b for group in report["behaviour"].values() for b in group if not b["passed"]]
+        lines += ["", f"Behavioural tests: {sum(len(g) for g in report['behaviour'].values()) - len(failed)} passed, "
+                  f"{len(failed)} failed."]
+    return "\n".join(lines)
