@@ -138,3 +138,16 @@ def test_behavioural_checks_catch_a_model_that_breaks_them():
     backwards = lambda d: 1 - good(d)
     res = behaviour.directional(df, backwards, expect, {"tickets": (0, 10)})[0]
     assert not res["passed"] and res["share_rows_against"] > 0.9
+
+
+def test_vectorised_bootstrap_equals_resampling_by_hand():
+    from sklearn.metrics import average_precision_score
+
+    y = RNG.integers(0, 2, 400)
+    p = np.round(RNG.random(400) + 0.3 * y, 1)               # ties included
+    w = metrics.bootstrap_weights(400, 5, np.random.default_rng(3))
+    aucs, aps = metrics.weighted_auc(y, p, w), metrics.weighted_average_precision(y, p, w)
+    for b in range(5):
+        idx = np.repeat(np.arange(400), w[b].astype(int))
+        assert aucs[b] == pytest.approx(roc_auc_score(y[idx], p[idx]), abs=1e-12)
+        assert aps[b] == pytest.approx(average_precision_score(y[idx], p[idx]), abs=1e-12)

@@ -76,38 +76,70 @@ def threshold_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
             "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp}}
 
 
-def _metric_fns(threshold: float | None):
-    from sklearn.metrics import average_precision_score
+def bootstrap_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, n) resampling counts: row b says how often each row is drawn in resample b."""
+    return np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(np.float64)
 
-    fns = {
-        "roc_auc": fast_auc,
-        "pr_auc": lambda y, p: float(average_precision_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
-        "log_loss": lambda y, p: float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))),
-        "brier": lambda y, p: float(np.mean((p - y) ** 2)),
-    }
-    if threshold is not None:
-        fns["f1"] = lambda y, p: threshold_metrics(y, p, threshold)["f1"]
-    return fns
+
+def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """ROC-AUC for each row of weights `w` (shape (B, n)) in one vectorised pass (ties count 1/2)."""
+    order = np.argsort(p, kind="stable")
+    ps, ys = p[order], y[order].astype(np.float64)
+    starts = np.r_[0, np.flatnonzero(np.diff(ps)) + 1]          # tie groups
+    ws = w[:, order]
+    pos = np.add.reduceat(ws * ys, starts, axis=1)
+    neg = np.add.reduceat(ws * (1 - ys), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    denom = pos.sum(1) * neg.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (pos * (below + 0.5 * neg)).sum(1) / denom, np.nan)
+
+
+def weighted_average_precision(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Average precision (sklearn's step definition) for each row of weights `w`."""
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order].astype(np.float64)
+    starts = np.r_[0, np.flatnonzero(np.diff(ps)) + 1]
+    ws = w[:, order]
+    tp = np.cumsum(np.add.reduceat(ws * ys, starts, axis=1), axis=1)
+    fp = np.cumsum(np.add.reduceat(ws * (1 - ys), starts, axis=1), axis=1)
+    total = tp[:, -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        gain = np.diff(np.concatenate([np.zeros((len(w), 1)), tp], axis=1), axis=1)
+        return np.where(total[:, 0] > 0, (gain * precision).sum(1) / total[:, 0], np.nan)
 
 
 def bootstrap_ci(y: np.ndarray, p: np.ndarray, n_boot: int = 200, alpha: float = 0.05, seed: int = 0,
                  threshold: float | None = None, metrics: tuple[str, ...] | None = None) -> dict[str, dict]:
-    """Percentile bootstrap intervals: {metric: {"value", "low", "high"}}."""
+    """Percentile bootstrap intervals {metric: {"value", "low", "high"}}, all resamples at once."""
     y = np.asarray(y).astype(int)
     p = _clip(p)
-    fns = _metric_fns(threshold)
-    names = metrics or tuple(fns)
-    rng = np.random.default_rng(seed)
-    draws = {m: np.empty(n_boot) for m in names}
-    for b in range(n_boot):
-        idx = rng.integers(0, len(y), len(y))
-        for m in names:
-            draws[m][b] = fns[m](y[idx], p[idx])
-    out = {}
-    for m in names:
-        d = draws[m][np.isfinite(draws[m])]
-        value = fns[m](y, p)
-        low, high = (np.quantile(d, [alpha / 2, 1 - alpha / 2]) if len(d) else (np.nan, np.nan))
-        out[m] = {"value": float(value), "low": float(low), "high": float(high)}
-    return out
+    w = bootstrap_weights(len(y), n_boot, np.random.default_rng(seed))
+    n = w.sum(1)
+    draws = {
+        "roc_auc": lambda: weighted_auc(y, p, w),
+        "pr_auc": lambda: weighted_average_precision(y, p, w),
+        "log_loss": lambda: w @ -(y * np.log(p) + (1 - y) * np.log(1 - p)) / n,
+        "brier": lambda: w @ (p - y) ** 2 / n,
+    }
+    values = {"roc_auc": fast_auc(y, p), "log_loss": float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))),
+              "brier": float(np.mean((p - y) ** 2))}
+    from sklearn.metrics import average_precision_score
 
+    values["pr_auc"] = float(average_precision_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+    if threshold is not None:
+        pred = (p >= threshold).astype(float)
+        def f1() -> np.ndarray:
+            tp, fp, fn = w @ (pred * y), w @ (pred * (1 - y)), w @ ((1 - pred) * y)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+        draws["f1"] = f1
+        values["f1"] = threshold_metrics(y, p, threshold)["f1"]
+    out = {}
+    for m in metrics or tuple(draws):
+        d = draws[m]()
+        d = d[np.isfinite(d)]
+        low, high = np.quantile(d, [alpha / 2, 1 - alpha / 2]) if len(d) else (np.nan, np.nan)
+        out[m] = {"value": float(values[m]), "low": float(low), "high": float(high)}
+    return out
