@@ -41,6 +41,11 @@ def test_training_flow_runs_every_stage_and_promotes(project):
     assert set(result["timings"]) == {"validate", "features", "train", "evaluate", "register", "materialize"}
     assert result["register"]["promoted"] and result["evaluate"]["roc_auc"] > 0.7
     assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]
+    from prefect.artifacts import Artifact
+
+    artifact = Artifact.get("evaluation")          # the evaluation summary, visible in the Prefect UI
+    assert artifact is not None and artifact.type == "markdown"
+    assert "| roc_auc |" in artifact.data and "Calibration: ECE" in artifact.data
 
 
 def test_clean_batch_does_not_retrain(project):
