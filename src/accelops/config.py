@@ -113,6 +113,10 @@ class TrainParams(_Section):
     lr: float = Field(gt=0)
     weight_decay: float = Field(ge=0)
     patience: int = Field(gt=0)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    grad_clip: float = Field(default=1.0, gt=0)
+    class_weight: Literal["none", "balanced"] = "none"
+    baseline_max_iter: int = Field(default=200, gt=0)
 
     @model_validator(mode="after")
     def _split_sums_to_one(self) -> "TrainParams":

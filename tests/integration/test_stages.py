@@ -54,6 +54,14 @@ def test_evaluation_report_and_its_mlflow_artifacts(trained):
     metrics = mlflow.get_run(run_id).data.metrics
     assert {"ece_before", "ece_after", "test_roc_auc_ci_low", "test_f1", "fairness.region.dp_diff"} <= set(metrics)
     assert any(k.startswith("robustness.fgsm.") for k in metrics)
+    # the network beside its scikit-learn baseline, with curves and the run's hardware facts
+    assert {"baseline_test_roc_auc", "network_minus_baseline_auc", "train_seconds"} <= set(metrics)
+    assert metrics["baseline_test_roc_auc"] > 0.7
+    assert "reports/training_curves.png" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "reports")}
+    tags = mlflow.get_run(run_id).data.tags
+    assert tags["precision"] in {"fp32", "bf16"} and tags["threads"] == "1"
+    assert len(mlflow.MlflowClient().get_metric_history(run_id, "lr")) == json.loads(
+        (lay.reports / "training.json").read_text())["epochs_run"]
 
 
 def test_served_model_applies_the_fitted_temperature(trained):

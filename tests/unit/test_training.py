@@ -64,3 +64,74 @@ def test_single_class_training_split_is_a_named_error(small_frame, params, tmp_p
     with pytest.raises(TrainingError, match="single class"):
         train_model(train.assign(churned=0), valid, params.dataset, params.train, tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+def _worker(params_path, out, ckpt, pause_at):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "train_worker.py"
+    return subprocess.Popen([sys.executable, str(script), str(params_path), str(out), str(ckpt), str(pause_at)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def test_sigkilled_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path):
+    import signal
+
+    from helpers import write_params
+
+    params_path = write_params(tmp_path, train={"epochs": 6, "patience": 6, "threads": 1, "batch_size": 256})
+    reference = _worker(params_path, tmp_path / "ref", tmp_path / "ref_ckpt", 0)
+    ref_out = reference.communicate(timeout=300)[0]
+    assert "DONE resumed_from=0" in ref_out
+
+    victim = _worker(params_path, tmp_path / "model", tmp_path / "ckpt", 3)
+    for line in victim.stdout:                      # kill it, hard, once epoch 3 is checkpointed
+        if line.startswith("EPOCH 3"):
+            victim.send_signal(signal.SIGKILL)
+            break
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL
+    assert (tmp_path / "ckpt" / "last.pt").exists() and not (tmp_path / "model").exists()
+
+    resumed = _worker(params_path, tmp_path / "model", tmp_path / "ckpt", 0).communicate(timeout=300)[0]
+    assert "DONE resumed_from=3" in resumed
+    epochs = lambda out: [ln for ln in out.splitlines() if ln.startswith("EPOCH")]
+    assert epochs(resumed) == epochs(ref_out)[3:]   # epochs 4-6 identical to the uninterrupted run
+    assert resumed.splitlines()[-1].split()[-1] == ref_out.splitlines()[-1].split()[-1]
+    ref_w = torch.load(tmp_path / "ref" / WEIGHTS, weights_only=True)
+    new_w = torch.load(tmp_path / "model" / WEIGHTS, weights_only=True)
+    assert all(torch.equal(ref_w[k], new_w[k]) for k in ref_w)
+    assert not (tmp_path / "ckpt" / "last.pt").exists()     # removed after success
+
+
+def test_precision_is_detected_not_assumed():
+    from accelops.training.device import choose_precision, cpu_has_native_bf16
+
+    assert choose_precision("fp32", "cpu") == "fp32"
+    assert choose_precision("auto", "cpu") == ("bf16" if cpu_has_native_bf16() else "fp32")
+    if not cpu_has_native_bf16():
+        with pytest.raises(RuntimeError, match="no native bf16"):
+            choose_precision("bf16", "cpu")
+
+
+def test_bf16_autocast_path_matches_fp32_quality(small_frame, params, tmp_path, monkeypatch):
+    """The bf16 code path (used on CUDA / bf16 CPUs) runs and learns as well as fp32; forced here."""
+    import accelops.training.train as train_mod
+
+    train, valid, _, _ = _splits(small_frame, params)
+    tp = params.train.model_copy(update={"precision": "fp32"})
+    fp32 = train_model(train, valid, params.dataset, tp, tmp_path / "fp32")
+    monkeypatch.setattr(train_mod, "choose_precision", lambda requested, device: "bf16")
+    bf16 = train_model(train, valid, params.dataset, tp, tmp_path / "bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert bf16.best_valid_auc > 0.7 and abs(bf16.best_valid_auc - fp32.best_valid_auc) < 0.03
+
+
+def test_baseline_on_the_same_split(small_frame, params):
+    from accelops.training.baseline import train_baseline
+
+    train, valid, test, _ = _splits(small_frame, params)
+    metrics, p = train_baseline(train, valid, test, params.dataset, 100, 1, 0)
+    assert metrics["roc_auc"] > 0.7 and len(p) == len(test) and metrics["iterations"] >= 25

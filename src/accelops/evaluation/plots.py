@@ -56,6 +56,17 @@ def robustness_chart(robustness: dict, path: Path) -> Path:
     return _save(fig, path)
 
 
+def training_curves(history: list[dict], path: Path) -> Path:
+    plt = _plt()
+    epochs = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3))
+    a.plot(epochs, [h["train_loss"] for h in history], "o-")
+    a.set(title="training loss", xlabel="epoch")
+    b.plot(epochs, [h["valid_auc"] for h in history], "o-", color="tab:green")
+    b.set(title="validation ROC-AUC", xlabel="epoch")
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -82,7 +82,11 @@ def features(params: Params) -> dict:
 
 
 def train(params: Params) -> dict:
-    """Time split, train on the chosen device, score the test split (kept for evaluate/register)."""
+    """Time split, train on the chosen device (resuming a killed run from its checkpoint), the
+    scikit-learn baseline on the same split, and predictions for evaluate/register."""
+    from accelops.evaluation.plots import training_curves
+    from accelops.registry.tracking import file_hash
+    from accelops.training.baseline import train_baseline
     from accelops.training.predict import Predictor
     from accelops.training.split import time_split
     from accelops.training.train import train_model
@@ -91,19 +95,27 @@ def train(params: Params) -> dict:
     c = params.dataset
     df = pd.read_parquet(_need(lay.training_set, "features"))
     split = time_split(df, c.timestamp, params.train.split)
-    result = train_model(df[split == "train"], df[split == "valid"], c, params.train, lay.model_dir)
+    parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
+    fingerprint = file_hash(lay.training_set) + ":" + params.train.model_dump_json()
+    result = train_model(parts["train"], parts["valid"], c, params.train, lay.model_dir,
+                         checkpoint_dir=lay.workdir / "checkpoints", fingerprint=fingerprint)
     predictor = Predictor(lay.model_dir)
     for name, path in (("test", lay.predictions), ("valid", lay.valid_predictions)):
-        part = df[split == name].reset_index(drop=True)
+        part = parts[name]
         part["logit"] = predictor.predict_logits(part)
         part["prediction"] = predictor.predict_proba(part)
         io.write_parquet(part, path)
-    summary = result.to_dict() | {"rows": {s: int((split == s).sum()) for s in ("train", "valid", "test")}}
+    baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], c, params.train.baseline_max_iter,
+                                 params.train.threads, params.train.seed)
+    training_curves(result.history, lay.reports / "training_curves.png")
+    summary = result.to_dict() | {"rows": {s: len(p) for s, p in parts.items()}, "baseline": baseline}
     _write_json(summary, lay.reports / "training.json")
-    log.info("trained on %s (%s) in %.1f s, best valid AUC %.4f at epoch %d", result.device,
-             result.device_name, result.seconds, result.best_valid_auc, result.best_epoch)
-    return {"model_dir": str(lay.model_dir), "device": result.device,
-            "best_valid_auc": result.best_valid_auc, "epochs": result.epochs_run}
+    log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f",
+             result.device, result.device_name, result.precision, result.seconds, result.best_valid_auc,
+             result.best_epoch, "HistGradientBoosting", baseline["best_valid_auc"])
+    return {"model_dir": str(lay.model_dir), "device": result.device, "precision": result.precision,
+            "best_valid_auc": result.best_valid_auc, "epochs": result.epochs_run,
+            "baseline_test_roc_auc": baseline["roc_auc"]}
 
 
 def evaluate(params: Params) -> dict:
@@ -157,17 +169,21 @@ def register(params: Params, reason: str = "scheduled") -> dict:
                          "data_hash": tracking.file_hash(lay.training_set),
                          "params_hash": tracking.params_hash(params),
                          "device": training["device"], "device_name": training["device_name"],
-                         "torch_version": _version("torch"), "precision": "fp32",
+                         "torch_version": _version("torch"), "precision": training["precision"],
+                         "threads": str(training["threads"]),
                          "trigger": reason})
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
         batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
         for h in training["history"]:
-            batch += [Metric("train_loss", h["train_loss"], now, h["epoch"]),
-                      Metric("valid_auc", h["valid_auc"], now, h["epoch"])]
+            batch += [Metric(k, h[k], now, h["epoch"]) for k in ("train_loss", "valid_auc", "lr")]
+        base = training["baseline"]
+        batch += [Metric(f"baseline_test_{k}", float(base[k]), now, 0) for k in ("roc_auc", "pr_auc", "log_loss", "brier")]
+        batch.append(Metric("network_minus_baseline_auc", evaluation["overall"]["roc_auc"] - base["roc_auc"], now, 0))
+        batch.append(Metric("train_seconds", training["seconds"], now, 0))
         client.log_batch(run.info.run_id, metrics=batch)
-        for f in ("validation.json", "training.json", "metrics.json"):
+        for f in ("validation.json", "training.json", "metrics.json", "training_curves.png"):
             mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
         mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
         model_uri = tracking.log_model(lay.model_dir, features_only.head(5),

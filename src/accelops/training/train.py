@@ -1,7 +1,10 @@
 """Train the tabular MLP on the chosen device; save weights (state_dict) + preprocessing JSON.
 
-Data stays resident on the device as whole tensors and is shuffled with randperm and
-sliced per batch: no per-row Dataset in the hot loop.
+Data stays resident on the device as whole tensors and is shuffled with randperm and sliced
+per batch: no per-row Dataset in the hot loop. AdamW with a one-cycle schedule, gradient
+clipping, optional class weighting, bf16 autocast where the hardware has it, early stopping on
+validation AUC, and a checkpoint after every epoch (model, optimiser, scheduler, RNG states,
+history) so a killed run resumes and ends exactly where an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -11,17 +14,19 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from accelops.config import DatasetParams, TrainParams
 from accelops.errors import TrainingError
-from accelops.training.device import choose_device
+from accelops.training.device import choose_device, choose_precision
 from accelops.training.preprocess import Preprocessor
 
 log = logging.getLogger(__name__)
 WEIGHTS, PREPROCESS, ARCH, CALIBRATION = "model.pt", "preprocess.json", "architecture.json", "calibration.json"
+CHECKPOINT = "last.pt"
 
 
 @dataclass
@@ -30,11 +35,13 @@ class TrainResult:
     device: str
     device_name: str
     threads: int
+    precision: str
     epochs_run: int
     best_epoch: int
     best_valid_auc: float
     seconds: float
     temperature: float
+    resumed_from_epoch: int = 0
     history: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -44,13 +51,35 @@ class TrainResult:
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
+    from accelops.evaluation.metrics import fast_auc
 
-    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
+    return fast_auc(y, p)
+
+
+def _load_checkpoint(path: Path | None, fingerprint: str):
+    import torch
+
+    if path is None or not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("fingerprint") != fingerprint:
+        log.warning("ignoring checkpoint %s: it belongs to other data or parameters", path)
+        return None
+    return state
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # atomic: a kill never leaves a torn checkpoint
 
 
 def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: DatasetParams,
-                params: TrainParams, out_dir: Path) -> TrainResult:
+                params: TrainParams, out_dir: Path, checkpoint_dir: Path | None = None,
+                fingerprint: str = "", on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
     import torch
 
     from accelops.training.model import build_model
@@ -60,8 +89,8 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
         raise TrainingError(f"training split has a single class ({contract.label}={y_train[0]:.0f}); cannot train")
     started = time.perf_counter()
     device = choose_device(params.device, params.threads)
+    precision = choose_precision(params.precision, device.type)
     torch.manual_seed(params.seed)
-    np.random.seed(params.seed)
     dev = torch.device(device.type)
 
     pre = Preprocessor.fit(train_df, list(contract.numeric_features), list(contract.categorical_features))
@@ -73,43 +102,83 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
     arch = {"n_numeric": len(pre.numeric), "cardinalities": pre.cardinalities,
             "embedding_dim": params.embedding_dim, "hidden": list(params.hidden), "dropout": params.dropout}
     model = build_model(**arch).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    gen = torch.Generator(device="cpu").manual_seed(params.seed)
-
-    best_auc, best_epoch, best_state, history, stale = -1.0, 0, None, [], 0
     n = len(yt)
-    for epoch in range(1, params.epochs + 1):
+    steps_per_epoch = -(-n // params.batch_size)
+    opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=params.lr, total_steps=params.epochs * steps_per_epoch,
+                                                pct_start=0.2)
+    pos_weight = None
+    if params.class_weight == "balanced":
+        pos_weight = torch.tensor([(n - y_train.sum()) / max(y_train.sum(), 1)], device=dev)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    gen = torch.Generator(device="cpu").manual_seed(params.seed)
+    autocast = dict(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    best_auc, best_epoch, best_state, history, stale, first_epoch = -1.0, 0, None, [], 0, 1
+    ckpt_path = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
+    if (state := _load_checkpoint(ckpt_path, fingerprint)) is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        gen.set_state(state["perm_rng"])
+        best_auc, best_epoch, stale = state["best_auc"], state["best_epoch"], state["stale"]
+        best_state, history = state["best_state"], state["history"]
+        first_epoch = state["epoch"] + 1
+        log.info("resuming from checkpoint after epoch %d", state["epoch"])
+    resumed_from = first_epoch - 1
+
+    stopped = bool(history) and stale >= params.patience
+    for epoch in range(first_epoch, params.epochs + 1):
+        if stopped:
+            break
         model.train()
         perm = torch.randperm(n, generator=gen).to(dev)
-        total = 0.0
+        total = torch.zeros((), device=dev)
         for start in range(0, n, params.batch_size):
             idx = perm[start:start + params.batch_size]
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xn[idx], xc[idx]), yt[idx])
+            with torch.autocast(**autocast):
+                loss = loss_fn(model(xn[idx], xc[idx]).float(), yt[idx])
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
             opt.step()
-            total += float(loss.detach()) * len(idx)
+            sched.step()
+            total += loss.detach() * len(idx)
         model.eval()
-        with torch.no_grad():
-            p_valid = torch.sigmoid(model(vn, vc)).float().cpu().numpy()
+        with torch.no_grad(), torch.autocast(**autocast):
+            p_valid = torch.sigmoid(model(vn, vc).float()).cpu().numpy()
         valid_auc = _auc(y_valid, p_valid)
-        history.append({"epoch": epoch, "train_loss": total / n, "valid_auc": valid_auc})
-        log.info("epoch %d/%d  train_loss=%.4f  valid_auc=%.4f", epoch, params.epochs, total / n, valid_auc)
+        record = {"epoch": epoch, "train_loss": float(total) / n, "valid_auc": valid_auc,
+                  "lr": float(sched.get_last_lr()[0])}
+        history.append(record)
+        log.info("epoch %d/%d  train_loss=%.4f  valid_auc=%.4f", epoch, params.epochs, record["train_loss"], valid_auc)
         if valid_auc > best_auc + 1e-5:
             best_auc, best_epoch, stale = valid_auc, epoch, 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
             stale += 1
-            if stale >= params.patience:
-                log.info("early stop: no validation AUC gain for %d epochs", stale)
-                break
+        stopped = stale >= params.patience
+        if ckpt_path is not None:
+            _save_checkpoint(ckpt_path, {
+                "fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
+                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "torch_rng": torch.get_rng_state(), "perm_rng": gen.get_state(),
+                "best_auc": best_auc, "best_epoch": best_epoch, "stale": stale,
+                "best_state": best_state, "history": history})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, record)
+        if stopped:
+            log.info("early stop: no validation AUC gain for %d epochs", stale)
 
     # temperature scaling on the validation split, applied by the served model
     from accelops.evaluation.calibration import fit_temperature
 
+    if best_state is None:
+        raise TrainingError("validation AUC was undefined in every epoch (one class in the validation split?)")
     model.load_state_dict(best_state)
-    with torch.no_grad():
+    model.eval()
+    with torch.no_grad(), torch.autocast(**autocast):
         valid_logits = model(vn, vc).double().cpu().numpy()
     temperature = fit_temperature(y_valid, valid_logits)
 
@@ -117,13 +186,15 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     torch.save(best_state, tmp / WEIGHTS)
-    (tmp / CALIBRATION).write_text(json.dumps({"temperature": temperature, "fitted_on": "valid",
-                                               "rows": int(len(y_valid))}, indent=2))
     pre.save(tmp / PREPROCESS)
     (tmp / ARCH).write_text(json.dumps(arch, indent=2))
+    (tmp / CALIBRATION).write_text(json.dumps({"temperature": temperature, "fitted_on": "valid",
+                                               "rows": int(len(y_valid))}, indent=2))
     _replace_dir(tmp, out_dir)  # never leave a half-written model behind
-    return TrainResult(out_dir, device.type, device.name, device.threads, len(history), best_epoch,
-                       best_auc, time.perf_counter() - started, temperature, history)
+    if ckpt_path is not None:
+        ckpt_path.unlink(missing_ok=True)  # checkpoints are for crash recovery, not for the next run
+    return TrainResult(out_dir, device.type, device.name, device.threads, precision, len(history), best_epoch,
+                       best_auc, time.perf_counter() - started, temperature, resumed_from, history)
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
