@@ -135,3 +135,19 @@ def test_baseline_on_the_same_split(small_frame, params):
     train, valid, test, _ = _splits(small_frame, params)
     metrics, p = train_baseline(train, valid, test, params.dataset, 100, 1, 0)
     assert metrics["roc_auc"] > 0.7 and len(p) == len(test) and metrics["iterations"] >= 25
+
+
+def test_onnx_export_matches_torch(small_frame, params, tmp_path):
+    import onnxruntime as ort
+
+    from accelops.training.export import ONNX_FILE, export_onnx
+
+    train, valid, test, _ = _splits(small_frame, params)
+    train_model(train, valid, params.dataset, params.train, tmp_path / "m")
+    info = export_onnx(tmp_path / "m", test)
+    assert info["max_abs_diff"] <= 1e-5 and info["rows"] == len(test)
+    session = ort.InferenceSession(str(tmp_path / "m" / ONNX_FILE), providers=["CPUExecutionProvider"])
+    predictor = Predictor(tmp_path / "m")
+    xn, xc = predictor.preprocessor.transform(test.head(7))       # a batch size never seen at export
+    logits = session.run(None, {"numeric": xn, "categorical": xc})[0]
+    np.testing.assert_allclose(logits, predictor.predict_logits(test.head(7)), atol=1e-5)

@@ -87,6 +87,7 @@ def train(params: Params) -> dict:
     from accelops.evaluation.plots import training_curves
     from accelops.registry.tracking import file_hash
     from accelops.training.baseline import train_baseline
+    from accelops.training.export import export_onnx
     from accelops.training.predict import Predictor
     from accelops.training.split import time_split
     from accelops.training.train import train_model
@@ -99,6 +100,7 @@ def train(params: Params) -> dict:
     fingerprint = file_hash(lay.training_set) + ":" + params.train.model_dump_json()
     result = train_model(parts["train"], parts["valid"], c, params.train, lay.model_dir,
                          checkpoint_dir=lay.workdir / "checkpoints", fingerprint=fingerprint)
+    onnx = export_onnx(lay.model_dir, parts["test"].head(2048))
     predictor = Predictor(lay.model_dir)
     for name, path in (("test", lay.predictions), ("valid", lay.valid_predictions)):
         part = parts[name]
@@ -108,7 +110,8 @@ def train(params: Params) -> dict:
     baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], c, params.train.baseline_max_iter,
                                  params.train.threads, params.train.seed)
     training_curves(result.history, lay.reports / "training_curves.png")
-    summary = result.to_dict() | {"rows": {s: len(p) for s, p in parts.items()}, "baseline": baseline}
+    summary = result.to_dict() | {"rows": {s: len(p) for s, p in parts.items()}, "baseline": baseline,
+                                  "onnx": onnx}
     _write_json(summary, lay.reports / "training.json")
     log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f",
              result.device, result.device_name, result.precision, result.seconds, result.best_valid_auc,
@@ -182,6 +185,7 @@ def register(params: Params, reason: str = "scheduled") -> dict:
         batch += [Metric(f"baseline_test_{k}", float(base[k]), now, 0) for k in ("roc_auc", "pr_auc", "log_loss", "brier")]
         batch.append(Metric("network_minus_baseline_auc", evaluation["overall"]["roc_auc"] - base["roc_auc"], now, 0))
         batch.append(Metric("train_seconds", training["seconds"], now, 0))
+        batch.append(Metric("onnx_max_abs_logit_diff", training["onnx"]["max_abs_diff"], now, 0))
         client.log_batch(run.info.run_id, metrics=batch)
         for f in ("validation.json", "training.json", "metrics.json", "training_curves.png"):
             mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")

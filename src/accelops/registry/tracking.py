@@ -13,7 +13,8 @@ import pandas as pd
 
 from accelops.config import Params
 
-RUNTIME_REQUIREMENTS = ("torch", "numpy", "pandas", "scikit-learn", "pydantic", "pyyaml", "mlflow")
+RUNTIME_REQUIREMENTS = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "pydantic", "pyyaml", "mlflow",
+                        "onnxruntime")
 
 
 def tracking_uri(params: Params) -> str:

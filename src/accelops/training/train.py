@@ -102,8 +102,18 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
     arch = {"n_numeric": len(pre.numeric), "cardinalities": pre.cardinalities,
             "embedding_dim": params.embedding_dim, "hidden": list(params.hidden), "dropout": params.dropout}
     model = build_model(**arch).to(dev)
-    n = len(yt)
-    steps_per_epoch = -(-n // params.batch_size)
+    # DistributedDataParallel when launched by torchrun: each rank takes an equal share of every
+    # epoch's permutation and batch_size / world rows per step, so the global batch is unchanged.
+    rank, world = _distributed()
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index or 0] if dev.type == "cuda" else None)
+    n_all = len(yt)
+    n = n_all // world
+    local_batch = max(1, params.batch_size // world)
+    steps_per_epoch = -(-n // local_batch)
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=params.lr, total_steps=params.epochs * steps_per_epoch,
                                                 pct_start=0.2)
@@ -133,13 +143,13 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
         if stopped:
             break
         model.train()
-        perm = torch.randperm(n, generator=gen).to(dev)
+        perm = torch.randperm(n_all, generator=gen)[rank::world][:n].to(dev)
         total = torch.zeros((), device=dev)
-        for start in range(0, n, params.batch_size):
-            idx = perm[start:start + params.batch_size]
+        for start in range(0, n, local_batch):
+            idx = perm[start:start + local_batch]
             opt.zero_grad(set_to_none=True)
             with torch.autocast(**autocast):
-                loss = loss_fn(model(xn[idx], xc[idx]).float(), yt[idx])
+                loss = loss_fn(net(xn[idx], xc[idx]).float(), yt[idx])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
             opt.step()
@@ -159,7 +169,7 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
         else:
             stale += 1
         stopped = stale >= params.patience
-        if ckpt_path is not None:
+        if ckpt_path is not None and rank == 0:
             _save_checkpoint(ckpt_path, {
                 "fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
                 "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
@@ -182,6 +192,10 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
         valid_logits = model(vn, vc).double().cpu().numpy()
     temperature = fit_temperature(y_valid, valid_logits)
 
+    result = TrainResult(Path(out_dir), device.type, device.name, device.threads, precision, len(history), best_epoch,
+                         best_auc, time.perf_counter() - started, temperature, resumed_from, history)
+    if rank != 0:
+        return result  # only rank 0 writes the model
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
@@ -193,8 +207,15 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Datase
     _replace_dir(tmp, out_dir)  # never leave a half-written model behind
     if ckpt_path is not None:
         ckpt_path.unlink(missing_ok=True)  # checkpoints are for crash recovery, not for the next run
-    return TrainResult(out_dir, device.type, device.name, device.threads, precision, len(history), best_epoch,
-                       best_auc, time.perf_counter() - started, temperature, resumed_from, history)
+    return result
+
+
+def _distributed() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
