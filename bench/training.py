@@ -23,71 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from _loops import dataloader_loop, macs, matmul_peak, resident_loop
+
 REPO = Path(__file__).resolve().parents[1]
 TARGET_EFFICIENCY, TARGET_LOADER_RATIO = 0.6, 1.5
-
-
-def matmul_peak(torch, sizes=(512, 1024, 2048), repeats=5) -> float:
-    best = 0.0
-    for n in sizes:
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        a @ b
-        for _ in range(repeats):
-            t = time.perf_counter()
-            a @ b
-            best = max(best, 2 * n ** 3 / (time.perf_counter() - t) / 1e9)
-    return best
-
-
-def macs(model, torch) -> int:
-    return sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
-
-
-def resident_loop(torch, model, xn, xc, y, batch, steps):
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    n = len(y)
-
-    def run(k):
-        perm = torch.randperm(n)
-        for i in range(k):
-            idx = perm[(i * batch) % (n - batch):][:batch]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(xn[idx], xc[idx]), y[idx]).backward()
-            opt.step()
-
-    run(5)                                   # warm-up excluded
-    t = time.perf_counter()
-    run(steps)
-    return steps * batch / (time.perf_counter() - t)
-
-
-def dataloader_loop(torch, model, xn, xc, y, batch, steps):
-    class Rows(torch.utils.data.Dataset):
-        def __len__(self):
-            return len(y)
-
-        def __getitem__(self, i):
-            return xn[i], xc[i], y[i]
-
-    loader = torch.utils.data.DataLoader(Rows(), batch_size=batch, shuffle=True, num_workers=0)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    it = iter(loader)
-    done, t = 0, None
-    for k in range(steps + 5):
-        if k == 5:
-            t = time.perf_counter()
-        try:
-            bn, bc, by = next(it)
-        except StopIteration:
-            it = iter(loader)
-            bn, bc, by = next(it)
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(bn, bc), by).backward()
-        opt.step()
-        done += len(by) if k >= 5 else 0
-    return done / (time.perf_counter() - t)
 
 
 def main() -> int:
