@@ -56,26 +56,29 @@ def data_generate(
 
 @app.command()
 def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: Optional[Path] = ParamsOpt) -> None:
-    """Validate a CSV/Parquet file against the contract: exit 0 accepted, 1 rejected."""
+    """Validate a CSV/Parquet file against the contract (PII scan, suite, quarantine):
+    exit 0 accepted, 1 rejected (report printed, failing rows quarantined), 2 unreadable."""
     from accelops.data import io
-    from accelops.validation.expectations import run_suite
+    from accelops.errors import DataValidationError, PiiDetectedError
+    from accelops.validation import gate
 
     p = _params(params)
     df = io.conform(io.read_table(path), p.dataset, path)
-    report = run_suite(df, p.dataset, p.validate_, str(path))
+    checked = gate.check(df, p, str(path), p.layout.workdir / "quarantine")
     if as_json:
-        _echo_json(report.to_dict())
-    elif report.success:
-        typer.echo(f"{path}: accepted ({report.rows} rows, {report.evaluated} expectations)")
-    else:
-        typer.echo(str(_failure(report)), err=True)
-    raise typer.Exit(0 if report.success else 1)
-
-
-def _failure(report):
-    from accelops.errors import DataValidationError
-
-    return DataValidationError(report.source, report.failures)
+        _echo_json(checked.to_dict())
+    try:
+        checked.enforce()
+    except (DataValidationError, PiiDetectedError) as exc:
+        if not as_json:
+            typer.echo(str(exc), err=True)
+            if checked.quarantine:
+                typer.echo(f"{checked.quarantine['quarantined_rows']} row(s) quarantined in "
+                           f"{checked.quarantine['rows_file']}", err=True)
+        raise typer.Exit(1)
+    if not as_json:
+        typer.echo(f"{path}: accepted ({len(checked.accepted)} of {checked.report.rows} rows, "
+                   f"{checked.report.evaluated} expectations)")
 
 
 @features_app.command("training-set")

@@ -39,6 +39,7 @@ class DatasetParams(_Section):
     categorical_features: dict[str, list[str]]
     slices: list[str] = []
     pii: list[str] = []
+    text: list[str] = []        # free-text columns: kept, with personal data redacted; never features
 
     @model_validator(mode="after")
     def _consistent(self) -> "DatasetParams":
@@ -56,6 +57,8 @@ class DatasetParams(_Section):
             raise ValueError(f"slices must be categorical features; unknown: {sorted(unknown)}")
         if clash := set(self.pii) & (features | keys):
             raise ValueError(f"PII columns can never be features or keys: {sorted(clash)}")
+        if clash := set(self.text) & (features | keys | set(self.pii)):
+            raise ValueError(f"text columns cannot also be features, keys or PII: {sorted(clash)}")
         for name, (lo, hi) in self.numeric_features.items():
             if lo is not None and hi is not None and lo > hi:
                 raise ValueError(f"numeric_features.{name}: min {lo} > max {hi}")
@@ -71,7 +74,7 @@ class DatasetParams(_Section):
     @property
     def columns(self) -> list[str]:
         """Every column a raw batch must carry, in a stable order."""
-        return [self.entity_id, self.timestamp, *self.feature_columns, *self.pii, self.label]
+        return [self.entity_id, self.timestamp, *self.feature_columns, *self.pii, *self.text, self.label]
 
 
 class GenerateParams(_Section):
@@ -85,6 +88,10 @@ class GenerateParams(_Section):
 class ValidateParams(_Section):
     max_null_fraction: float = Field(ge=0, le=1)
     min_rows: int = Field(ge=1)
+    on_failure: Literal["reject", "partial"] = "reject"   # partial: continue with the rows that pass
+    max_rejected_fraction: float = Field(default=0.05, ge=0, le=1)
+    pii_threshold: float = Field(default=0.01, gt=0, le=1)  # share of values that makes a column PII
+    pii_sample: int = Field(default=5000, gt=0)
 
 
 class PiiParams(_Section):

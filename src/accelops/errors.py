@@ -42,3 +42,15 @@ class RegistryError(AccelopsError):
 
 class StageInputMissing(AccelopsError):
     """A stage was run before the stage that produces its input."""
+
+
+class PiiDetectedError(AccelopsError):
+    """A column not declared as PII (or free text) contains personal data."""
+
+    def __init__(self, path: str, findings: list[dict]):
+        self.path = path
+        self.findings = findings
+        cols = "; ".join(f"column {f['column']}: {f['detector']} in {f['share']:.1%} of sampled values"
+                         for f in findings)
+        super().__init__(f"{path}: undeclared personal data: {cols} "
+                         "(declare the column under dataset.pii or dataset.text, or remove it)")

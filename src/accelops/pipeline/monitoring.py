@@ -25,7 +25,7 @@ def check_batch(params: Params, batch: Path) -> dict:
     from accelops.monitoring.drift import detect_drift
     from accelops.registry import tracking
     from accelops.registry.gate import CHAMPION, current_champion
-    from accelops.validation.expectations import run_suite, write_report
+    from accelops.validation import gate
     from accelops.validation.pii import protect
 
     lay = params.layout
@@ -33,10 +33,9 @@ def check_batch(params: Params, batch: Path) -> dict:
     batch = Path(batch)
     mon = lay.reports / "monitoring"
     df = io.conform(io.read_table(batch), c, batch)
-    report = run_suite(df, c, params.validate_, str(batch))
-    write_report(report, mon / f"validation_{batch.stem}.json")
-    report.raise_for_failures()
-    df = protect(df, c.pii, params.pii, lay.pii_key_file)
+    checked = gate.check(df, params, str(batch), lay.workdir / "quarantine")
+    gate.write(checked, mon / f"validation_{batch.stem}.json")
+    df = protect(checked.enforce(), c.pii, params.pii, lay.pii_key_file, c.text)
 
     client = tracking.connect(params)
     champion = current_champion(client, params.register_.model_name)

@@ -45,24 +45,25 @@ def generate(params: Params, out: Path | None = None) -> dict:
 
 
 def validate(params: Params, data: Path | None = None) -> dict:
-    """Great Expectations suite from the contract, then PII protection; writes validated.parquet.
-
-    Raises DataValidationError (report written first) when any expectation fails."""
-    from accelops.validation.expectations import run_suite, write_report
+    """PII scan + Great Expectations suite from the contract + quarantine, then PII protection;
+    writes validated.parquet. Raises PiiDetectedError / DataValidationError (report written first)."""
+    from accelops.validation import gate
     from accelops.validation.pii import protect
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
     df = io.conform(io.read_table(source), params.dataset, source)
-    report = run_suite(df, params.dataset, params.validate_, str(source))
-    report_path = write_report(report, lay.reports / "validation.json")
-    log.info("validation of %s: %d rows, %d/%d expectations passed", source, report.rows,
-             report.evaluated - len(report.failures), report.evaluated)
-    report.raise_for_failures()
-    safe = protect(df, params.dataset.pii, params.pii, lay.pii_key_file)
+    checked = gate.check(df, params, str(source), lay.workdir / "quarantine")
+    report_path = gate.write(checked, lay.reports / "validation.json")
+    log.info("validation of %s: %d rows, %d/%d expectations passed, %d rows quarantined", source,
+             checked.report.rows, checked.report.evaluated - len(checked.report.failures), checked.report.evaluated,
+             checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
+    accepted = checked.enforce()
+    safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)
-    return {"validated": str(lay.validated), "report": str(report_path), "rows": report.rows,
-            "expectations": report.evaluated, "pii_policy": params.pii.policy}
+    return {"validated": str(lay.validated), "report": str(report_path), "rows": len(safe),
+            "expectations": checked.report.evaluated, "pii_policy": params.pii.policy,
+            "partial_acceptance": checked.partial}
 
 
 def features(params: Params) -> dict:

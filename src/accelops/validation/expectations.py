@@ -7,8 +7,6 @@ so no raw value, and therefore no PII, is ever copied into a report.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-
 import pandas as pd
 
 from accelops.config import DatasetParams, ValidateParams
@@ -92,11 +90,3 @@ def _describe(r) -> dict:
     return {"column": kw.get("column"), "columns": kw.get("column_list", []), "rule": rule,
             "observed": observed, "expected": expected or "no violations",
             "unexpected_count": res.get("unexpected_count")}
-
-
-def write_report(report: ValidationReport, path: Path) -> Path:
-    import json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2, default=str))
-    return path

@@ -35,13 +35,18 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
                       hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest())
 
 
-def protect(df: pd.DataFrame, pii_columns: list[str], params: PiiParams, key_file: Path) -> pd.DataFrame:
-    """A copy of `df` in which no declared PII column holds a raw value."""
+def protect(df: pd.DataFrame, pii_columns: list[str], params: PiiParams, key_file: Path,
+            text_columns: list[str] = ()) -> pd.DataFrame:
+    """A copy of `df` in which no declared PII column holds a raw value and free text is redacted."""
+    from accelops.validation.pii_scan import redact
+
     present = [c for c in pii_columns if c in df.columns]
-    if params.policy == "drop":
-        return df.drop(columns=present)
-    key = hmac_key(params, key_file)
-    out = df.copy()
-    for col in present:
-        out[col] = pseudonymise(out[col], key)
+    out = df.drop(columns=present) if params.policy == "drop" else df.copy()
+    if params.policy == "hash":
+        key = hmac_key(params, key_file)
+        for col in present:
+            out[col] = pseudonymise(out[col], key)
+    for col in text_columns:
+        if col in out.columns:
+            out[col] = redact(out[col])
     return out
