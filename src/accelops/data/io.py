@@ -41,10 +41,10 @@ def conform(df: pd.DataFrame, contract: DatasetParams, path: str | Path, require
     required = [c for c in contract.columns if require_label or c != contract.label]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        hint = ""
         if len(df.columns) == 1 and any(sep in str(df.columns[0]) for sep in ";|\t"):
-            hint = " (one column only: wrong delimiter?)"
-        raise DataFormatError(f"{path}: missing contract column(s) {missing}{hint}")
+            raise DataFormatError(f"{path}: only one column was read (wrong delimiter? the CSV must be "
+                                  f"comma-separated); {len(required)} contract columns expected")
+        raise DataFormatError(f"{path}: missing contract column(s) {missing}")
     df = df.copy()
     ts = contract.timestamp
     try:

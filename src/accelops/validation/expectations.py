@@ -80,6 +80,10 @@ def _describe(r) -> dict:
     rule = r.expectation_config.type
     if "unexpected_count" in res:
         observed = f"{res['unexpected_count']} of {res.get('element_count')} rows ({res.get('unexpected_percent', 0):.2f}%) violate"
+    elif rule == "expect_table_columns_to_match_set" and isinstance(res.get("observed_value"), list):
+        seen, expected_cols = set(res["observed_value"]), set(kw.get("column_set", []))
+        observed = f"unexpected column(s) {sorted(seen - expected_cols)}, missing {sorted(expected_cols - seen)}"
+        kw = {"column_set": "the dataset contract's columns"}
     elif "observed_value" in res:
         observed = f"observed {res['observed_value']!r}"
     else:
