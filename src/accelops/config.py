@@ -92,6 +92,9 @@ class ValidateParams(_Section):
     max_rejected_fraction: float = Field(default=0.05, ge=0, le=1)
     pii_threshold: float = Field(default=0.01, gt=0, le=1)  # share of values that makes a column PII
     pii_sample: int = Field(default=5000, gt=0)
+    label_check: bool = True                                # confident-learning label-noise check
+    label_folds: int = Field(default=5, ge=2)
+    max_excess_label_issue_rate: float = Field(default=0.03, ge=0, le=1)  # over the reference data's rate
 
 
 class PiiParams(_Section):

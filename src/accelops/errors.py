@@ -54,3 +54,7 @@ class PiiDetectedError(AccelopsError):
                          for f in findings)
         super().__init__(f"{path}: undeclared personal data: {cols} "
                          "(declare the column under dataset.pii or dataset.text, or remove it)")
+
+
+class LabelQualityError(AccelopsError):
+    """Likely flipped or poisoned labels well above the rate of the accepted reference data."""

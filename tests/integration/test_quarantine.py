@@ -66,3 +66,20 @@ def test_undeclared_pii_blocks_before_anything_is_written(tmp_path, small_frame,
     assert report["pii_scan"]["undeclared"][0]["column"] == "backup_email"
     assert report["quarantine"] is None and not params.layout.validated.exists()
     assert "@example.com" not in json.dumps(report)
+
+
+def test_flipped_labels_are_blocked_against_the_reference(tmp_path):
+    from accelops.config import load_params
+    from accelops.data.generator import generate, write
+    from accelops.errors import LabelQualityError
+
+    params = load_params(write_params(tmp_path, validate={"label_folds": 3}))
+    write(generate(6000, 60, "2026-06-01", 4, "none"), params.layout.history)
+    first = stages.validate(params)
+    assert first["label_quality"]["recorded_reference"] is True
+    assert (params.layout.reports / "label_issues.parquet").exists()
+    write(generate(6000, 60, "2026-06-01", 4, "label_noise", severity=2.0), params.layout.history)
+    with pytest.raises(LabelQualityError, match=r"likely label errors in .* over the reference data"):
+        stages.validate(params)
+    issues = pd.read_parquet(params.layout.reports / "label_issues.parquet")
+    assert list(issues.columns) == ["customer_id", "event_timestamp", "churned"]   # keys only, no PII

@@ -59,11 +59,31 @@ def validate(params: Params, data: Path | None = None) -> dict:
              checked.report.rows, checked.report.evaluated - len(checked.report.failures), checked.report.evaluated,
              checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
     accepted = checked.enforce()
+    labels = _label_check(params, accepted, str(source)) if params.validate_.label_check else None
     safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)
     return {"validated": str(lay.validated), "report": str(report_path), "rows": len(safe),
             "expectations": checked.report.evaluated, "pii_policy": params.pii.policy,
-            "partial_acceptance": checked.partial}
+            "partial_acceptance": checked.partial, "label_quality": labels}
+
+
+def _label_check(params: Params, df: pd.DataFrame, source: str) -> dict:
+    """Confident-learning flags written for inspection (keys, label, out-of-fold probability only);
+    blocks when the rate is well above the reference data's."""
+    from accelops.validation.label_quality import check_against_reference, label_quality
+
+    lay, c = params.layout, params.dataset
+    summary, flags = label_quality(df, c, params.validate_.label_folds, params.train.threads, params.train.seed)
+    flagged = df.loc[flags, [c.entity_id, c.timestamp, c.label]]
+    io.write_parquet(flagged, lay.reports / "label_issues.parquet")
+    result = summary.to_dict()
+    _write_json(result, lay.reports / "label_quality.json")
+    result |= check_against_reference(summary, lay.workdir / "reference" / "label_quality.json",
+                                      params.validate_.max_excess_label_issue_rate, source)
+    _write_json(result, lay.reports / "label_quality.json")
+    log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
+             summary.flagged, summary.rows, 100 * summary.rate, 100 * result["reference_rate"])
+    return result
 
 
 def features(params: Params) -> dict:

@@ -1,0 +1,93 @@
+"""Label noise and poisoning: confident learning (Northcutt et al.) on out-of-fold probabilities.
+
+A fast model (HistGradientBoosting, thread-limited) is fitted K times; each row is scored by the
+model that did not see it. Per-class thresholds are the mean probability of the class among rows
+given that label; a row whose confidently predicted class (above its threshold, highest
+probability) differs from its label is flagged as a likely label error."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from accelops.config import DatasetParams
+
+
+@dataclass
+class LabelQuality:
+    rows: int
+    flagged: int
+    rate: float
+    thresholds: list[float]
+    flagged_by_label: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def out_of_fold_proba(df: pd.DataFrame, contract: DatasetParams, folds: int = 5, threads: int = 0,
+                      seed: int = 0, max_iter: int = 100) -> np.ndarray:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    from accelops.training.device import available_cores
+
+    x = df[contract.feature_columns].copy()
+    for c in contract.categorical_features:
+        x[c] = x[c].astype(str).astype("category")
+    y = df[contract.label].to_numpy(int)
+    oof = np.empty(len(df))
+    with threadpool_limits(limits=threads or available_cores()):
+        for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+            model = HistGradientBoostingClassifier(max_iter=max_iter, categorical_features="from_dtype",
+                                                   random_state=seed)
+            model.fit(x.iloc[train_idx], y[train_idx])
+            oof[test_idx] = model.predict_proba(x.iloc[test_idx])[:, 1]
+    return oof
+
+
+def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Boolean flags of likely label errors and the per-class thresholds (binary case)."""
+    y = np.asarray(y).astype(int)
+    probs = np.column_stack([1 - p1, p1])
+    thresholds = [float(probs[y == k, k].mean()) if (y == k).any() else 1.0 for k in (0, 1)]
+    above = probs >= np.asarray(thresholds)
+    confident = np.where(above, probs, -1.0)
+    predicted = confident.argmax(axis=1)
+    flags = above.any(axis=1) & (predicted != y)
+    return flags, thresholds
+
+
+def label_quality(df: pd.DataFrame, contract: DatasetParams, folds: int = 5, threads: int = 0,
+                  seed: int = 0) -> tuple[LabelQuality, np.ndarray]:
+    y = df[contract.label].to_numpy(int)
+    flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed))
+    summary = LabelQuality(len(df), int(flags.sum()), float(flags.mean()), thresholds,
+                           {str(k): int((flags & (y == k)).sum()) for k in (0, 1)})
+    return summary, flags
+
+
+def check_against_reference(summary: LabelQuality, reference_file, max_excess: float, source: str) -> dict:
+    """Compare with the rate recorded for the first accepted training data (recorded here when
+    absent); raise LabelQualityError when the excess is above `max_excess`."""
+    import json
+    from pathlib import Path
+
+    from accelops.errors import LabelQualityError
+
+    reference_file = Path(reference_file)
+    if not reference_file.exists():
+        reference_file.parent.mkdir(parents=True, exist_ok=True)
+        reference_file.write_text(json.dumps({"source": source, **summary.to_dict()}, indent=2))
+        return {"reference_rate": summary.rate, "excess": 0.0, "recorded_reference": True}
+    reference = json.loads(reference_file.read_text())
+    excess = summary.rate - reference["rate"]
+    if excess > max_excess:
+        raise LabelQualityError(
+            f"{source}: label column: likely label errors in {summary.rate:.1%} of rows "
+            f"({summary.flagged} of {summary.rows}), {excess:+.1%} over the reference data's {reference['rate']:.1%} "
+            f"(allowed +{max_excess:.1%}); flipped or poisoned labels?")
+    return {"reference_rate": reference["rate"], "excess": excess, "recorded_reference": False}
