@@ -108,6 +108,8 @@ class FeaturesParams(_Section):
     feature_view: str
     feature_service: str
     ttl_days: int = Field(gt=0)
+    engine: Literal["asof", "feast"] = "asof"     # point-in-time join engine (definitions always from Feast)
+    max_missing_fraction: float = Field(default=0.0, ge=0, le=1)   # entity rows allowed without features
 
 
 class TrainParams(_Section):

@@ -189,3 +189,25 @@ def test_cli_training_set_for_any_entity_file(trained, tmp_path):
     expected = validated.set_index(["customer_id", "event_timestamp"]).loc[
         list(zip(entities["customer_id"], entities["event_timestamp"] - pd.Timedelta(hours=1))), "monthly_charges"]
     np.testing.assert_allclose(got["monthly_charges"], expected.to_numpy())
+
+
+def test_asof_engine_agrees_with_feasts_offline_store_and_keeps_what_feast_drops(trained):
+    from accelops.features import store as fs
+
+    params, _ = trained
+    c = params.dataset
+    validated = pd.read_parquet(params.layout.validated)
+    ents = validated[[c.entity_id, c.timestamp]].sample(300, random_state=2).reset_index(drop=True)
+    ents[c.timestamp] = ents[c.timestamp] + pd.to_timedelta(np.arange(300) % 7, unit="D")
+    store = fs.open_store(params)
+    asof = fs.training_set(store, params, ents)
+    feast = fs.training_set(store, params.replace(features={"engine": "feast"}), ents)
+    pd.testing.assert_frame_equal(asof, feast, check_dtype=False)
+    # an entity unknown to the store: Feast's file store drops the row, the as-of engine keeps it
+    ghost = pd.concat([ents, pd.DataFrame({c.entity_id: [10**9], c.timestamp: [ents[c.timestamp].max()]})],
+                      ignore_index=True)
+    lenient = params.replace(features={"max_missing_fraction": 0.01})
+    kept = fs.training_set(store, lenient, ghost)
+    assert len(kept) == len(ghost) and kept.iloc[-1][c.feature_columns].isna().all()
+    with pytest.raises(Exception, match="entity rows have no feature row"):
+        fs.training_set(store, params, ghost)

@@ -61,8 +61,21 @@ def apply(params: Params, table_path: Path):
 
 
 def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
-    """Point-in-time features for each entity row, in input order, every row accounted for."""
+    """Point-in-time features for each entity row, in input order, every row accounted for.
+
+    engine `asof` (default): merge_asof driven by the Feast registry (accelops.features.asof);
+    engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError)."""
     c = params.dataset
+    if params.features.engine == "asof":
+        from accelops.features.asof import historical_features
+
+        out, missing = historical_features(store, params.features.feature_service, entities, c.timestamp)
+        share = max(missing.values(), default=0) / max(len(out), 1)
+        if share > params.features.max_missing_fraction:
+            raise FeatureStoreError(
+                f"{max(missing, key=missing.get)}: {max(missing.values())} of {len(out)} entity rows have no feature "
+                f"row within the {params.features.ttl_days}-day TTL (allowed {params.features.max_missing_fraction:.0%})")
+        return out[[*entities.columns, *c.feature_columns]]
     entity_df = entities.copy()
     entity_df[ROW_ID] = range(len(entity_df))
     service = store.get_feature_service(params.features.feature_service)
