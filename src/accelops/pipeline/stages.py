@@ -45,8 +45,9 @@ def generate(params: Params, out: Path | None = None) -> dict:
 
 
 def validate(params: Params, data: Path | None = None) -> dict:
-    """PII scan + Great Expectations suite from the contract + quarantine, then PII protection;
-    writes validated.parquet. Raises PiiDetectedError / DataValidationError (report written first)."""
+    """PII scan + Great Expectations suite from the contract + quarantine + label check, then PII
+    protection; writes validated.parquet. Raises PiiDetectedError / DataValidationError /
+    LabelQualityError (reports written first)."""
     from accelops.validation import gate
     from accelops.validation.pii import protect
 
@@ -87,7 +88,8 @@ def _label_check(params: Params, df: pd.DataFrame, source: str) -> dict:
 
 
 def features(params: Params) -> dict:
-    """Feature table -> Feast apply -> point-in-time training set via get_historical_features."""
+    """Feature table -> Feast apply -> point-in-time training set (features.engine: asof over
+    Feast's registered definitions, or Feast's own offline store)."""
     from accelops.features import store as fs
     from accelops.features.build import entity_rows, feature_table
 
@@ -171,15 +173,16 @@ def register(params: Params, reason: str = "scheduled") -> dict:
     """Log the run to MLflow, register a version and apply the promotion gate."""
     import mlflow
 
+    from mlflow.entities import Metric
+
     from accelops.evaluation.metrics import overall_metrics
+    from accelops.evaluation.report import flat_metrics
     from accelops.registry import tracking
     from accelops.registry.gate import register_and_gate
 
     lay = params.layout
     c = params.dataset
-    from accelops.evaluation.report import flat_metrics
-
-    metrics = json.loads(_need(lay.metrics_file, "evaluate").read_text())
+    _need(lay.metrics_file, "evaluate")
     evaluation = json.loads((lay.evaluation_dir / "evaluation.json").read_text())
     training = json.loads((lay.reports / "training.json").read_text())
     test = pd.read_parquet(lay.predictions)
@@ -196,8 +199,6 @@ def register(params: Params, reason: str = "scheduled") -> dict:
                          "torch_version": _version("torch"), "precision": training["precision"],
                          "threads": str(training["threads"]),
                          "trigger": reason})
-        from mlflow.entities import Metric
-
         now = int(time.time() * 1000)
         batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
         for h in training["history"]:
@@ -208,8 +209,9 @@ def register(params: Params, reason: str = "scheduled") -> dict:
         batch.append(Metric("train_seconds", training["seconds"], now, 0))
         batch.append(Metric("onnx_max_abs_logit_diff", training["onnx"]["max_abs_diff"], now, 0))
         client.log_batch(run.info.run_id, metrics=batch)
-        for f in ("validation.json", "training.json", "metrics.json", "training_curves.png"):
-            mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
+        for f in ("validation.json", "label_quality.json", "training.json", "metrics.json", "training_curves.png"):
+            if (lay.reports / f).exists():
+                mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
         mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
         model_uri = tracking.log_model(lay.model_dir, features_only.head(5),
                                        test["prediction"].head(5).to_numpy())
