@@ -103,6 +103,20 @@ def features_training_set(entities: Path = typer.Option(...), out: Path = typer.
     typer.echo(f"wrote {len(result)} rows x {len(result.columns)} columns to {out}")
 
 
+@features_app.command("online")
+def features_online(ids: list[int] = typer.Argument(..., help="entity ids"),
+                    params: Optional[Path] = ParamsOpt) -> None:
+    """Latest features per entity id from the online store; unknown ids are reported (exit 1)."""
+    from accelops.features import store as fs
+
+    p = _params(params)
+    frame, unknown = fs.online_features(fs.open_store(p), p, ids)
+    _echo_json({"features": frame.to_dict(orient="records"), "unknown_ids": unknown})
+    if unknown:
+        typer.echo(f"unknown id(s) in the online store: {unknown}", err=True)
+        raise typer.Exit(1)
+
+
 @app.command()
 def stage(name: str, params: Optional[Path] = ParamsOpt) -> None:
     """Run one pipeline stage (as dvc.yaml calls it)."""

@@ -99,18 +99,43 @@ def test_point_in_time_training_set_keeps_every_row_in_order(trained):
     assert (ts["plan"] == validated["plan"]).all()
 
 
-def test_online_store_serves_latest_features(trained):
-    from accelops.features.store import open_store
+def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
+    from accelops.features.store import online_features, open_store
 
     params, out = trained
-    assert out["materialize"]["online_entities"] > 0
+    assert out["materialize"]["entities"] > 0 and not out["materialize"]["skipped"]
     table = pd.read_parquet(params.layout.features_table)
     latest = table.sort_values("event_timestamp").groupby("customer_id").tail(1).set_index("customer_id")
-    ids = latest.index[:3].tolist()
-    store = open_store(params)
-    online = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
-                                       entity_rows=[{"customer_id": int(i)} for i in ids]).to_df()
-    np.testing.assert_allclose(online["monthly_charges"], latest.loc[ids, "monthly_charges"])
+    ids = latest.index[:3].tolist() + [10**9]
+    frame, unknown = online_features(open_store(params), params, ids)
+    assert unknown == [10**9] and list(frame["customer_id"]) == ids
+    np.testing.assert_allclose(frame["monthly_charges"][:3], latest.loc[ids[:3], "monthly_charges"])
+    assert frame.iloc[3][params.dataset.feature_columns].isna().all()
+
+
+def test_materialization_is_incremental_and_covers_old_history(trained):
+    """The first run covered history months before 'now' (Feast's incremental default would not);
+    a second run with no new rows writes nothing; new rows are picked up from where it stopped."""
+    from accelops.features import store as fs
+
+    params, out = trained
+    table = pd.read_parquet(params.layout.features_table)
+    assert pd.Timestamp(out["materialize"]["start"]) == table["event_timestamp"].min()
+    store = fs.open_store(params)
+    again = fs.materialize(store, params, table)
+    assert again["skipped"] is True
+    newer = table.tail(5).copy()
+    newer["event_timestamp"] = table["event_timestamp"].max() + pd.Timedelta(days=1)
+    newer["monthly_charges"] = 999.0
+    combined = pd.concat([table, newer], ignore_index=True)
+    combined.to_parquet(params.layout.features_table)
+    try:
+        step = fs.materialize(store, params, combined)
+        assert not step["skipped"] and step["entities"] == newer["customer_id"].nunique()
+        frame, unknown = fs.online_features(store, params, newer["customer_id"].tolist())
+        assert unknown == [] and (frame["monthly_charges"] == 999.0).all()
+    finally:
+        table.to_parquet(params.layout.features_table)
 
 
 def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained):

@@ -89,10 +89,36 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
     return out[[*entities.columns, *c.feature_columns]]
 
 
-def materialize(store, params: Params, table: pd.DataFrame) -> int:
-    """Load the latest feature values per entity into the online store over the table's span."""
+def materialize(store, params: Params, table: pd.DataFrame) -> dict:
+    """Load the latest feature values per entity into the online store, incrementally.
+
+    Feast's `materialize_incremental` on a fresh store starts at now - TTL and silently skips older
+    history; here the window is explicit: from the end of the previous run (kept in a state file
+    beside the registry) or, on the first run, from the table's first timestamp, up to its last."""
+    import json
+
     ts = table[params.dataset.timestamp]
-    start = ts.min().to_pydatetime()
-    end = (ts.max() + pd.Timedelta(seconds=1)).to_pydatetime()
-    store.materialize(start_date=start, end_date=end, feature_views=[params.features.feature_view])
-    return int(table[params.dataset.entity_id].nunique())
+    state_file = params.layout.feast_dir / "materialized.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    view = params.features.feature_view
+    start = pd.Timestamp(state[view]) if view in state else ts.min()
+    end = ts.max() + pd.Timedelta(seconds=1)
+    if start >= end:
+        return {"feature_view": view, "start": str(start), "end": str(end), "entities": 0, "skipped": True}
+    store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime(), feature_views=[view])
+    state[view] = end.isoformat()
+    state_file.write_text(json.dumps(state, indent=2))
+    window = (ts >= start) & (ts < end)
+    return {"feature_view": view, "start": str(start), "end": str(end), "skipped": False,
+            "entities": int(table.loc[window, params.dataset.entity_id].nunique())}
+
+
+def online_features(store, params: Params, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
+    """Latest features for `ids` from the online store, in order; unknown ids are returned as a
+    list (and their rows are all-null), never silently empty."""
+    c = params.dataset
+    rows = [{c.entity_id: int(i)} for i in ids]
+    out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
+                                    entity_rows=rows).to_df()
+    unknown = [int(i) for i, missing in zip(ids, out[c.feature_columns].isna().all(axis=1)) if missing]
+    return out[[c.entity_id, *c.feature_columns]], unknown

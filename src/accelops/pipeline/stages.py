@@ -238,9 +238,7 @@ def materialize(params: Params) -> dict:
     lay = params.layout
     table = pd.read_parquet(_need(lay.features_table, "features"))
     store = fs.open_store(params)
-    entities = fs.materialize(store, params, table)
-    out = {"online_entities": entities, "feature_view": params.features.feature_view,
-           "until": str(table[params.dataset.timestamp].max())}
+    out = fs.materialize(store, params, table)
     _write_json(out, lay.reports / "materialize.json")
     return out
 
