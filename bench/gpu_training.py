@@ -13,7 +13,6 @@ The CPU run with tiny sizes is what the test suite exercises. Writes bench/resul
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ import numpy as np
 
 from _loops import macs, matmul_peak, resident_loop
 
+from _results import emit
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -106,10 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                         if "bf16" in runs else None},
               "target": "figures for the record (no target on a lent GPU yet)"}
     name = "gpu_training.json" if device.type == "cuda" else "gpu_training_cpu.json"
-    results = Path(args.results)
-    results.mkdir(parents=True, exist_ok=True)
-    (results / name).write_text(json.dumps(result, indent=2, default=float))
-    print(json.dumps(result, default=float))
+    emit(name.removesuffix(".json"), result, args.results)
     return 0
 
 

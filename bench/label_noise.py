@@ -10,13 +10,13 @@ a Bernoulli label flags rows too). Prints a table, then one JSON line (bench/res
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from _results import emit
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -54,9 +54,7 @@ def main() -> int:
     out = {"bench": "label_noise", "rows": args.rows, "baseline": {"clean_flag_rate": base},
            "figures": rows, "ratio": {f"excess_at_{r['flip_rate']:.0%}": r["flag_rate"] - base for r in rows[1:]},
            "target": "excess flag rate above validate.max_excess_label_issue_rate (0.03) at >= 5% flips"}
-    (REPO / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (REPO / "bench" / "results" / "label_noise.json").write_text(json.dumps(out, indent=2))
-    print(json.dumps(out))
+    emit("label_noise", out)
     return 0
 
 

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import emit
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 TARGET_RATIO = 1.25
@@ -90,10 +91,7 @@ def main() -> int:
         "ratio": round(ratio, 3), "target": f"warm flow / direct <= {TARGET_RATIO}",
         "meets_target": ratio <= TARGET_RATIO,
     }
-    results = REPO / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "pipeline.json").write_text(json.dumps(out, indent=2))
-    print(json.dumps(out))
+    emit("pipeline", out)
     return 0
 
 

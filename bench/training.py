@@ -16,7 +16,6 @@ Prints a table, then one JSON line (also bench/results/training.json).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 
 from _loops import dataloader_loop, macs, matmul_peak, resident_loop
 
+from _results import emit
 REPO = Path(__file__).resolve().parents[1]
 TARGET_EFFICIENCY, TARGET_LOADER_RATIO = 0.6, 1.5
 
@@ -134,10 +134,7 @@ def main() -> int:
                          "share_of_peak_default_model": default_1024["share_of_peak"] >= TARGET_EFFICIENCY,
                          "vs_dataloader": default_1024["vs_dataloader"] >= TARGET_LOADER_RATIO},
     }
-    results = REPO / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "training.json").write_text(json.dumps(result_json, indent=2, default=float))
-    print(json.dumps(result_json, default=float))
+    emit("training", result_json)
     return 0
 
 

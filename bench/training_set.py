@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _results import emit
 TARGET_RATIO, TARGET_MB = 1.5, 1536
 
 WORKER = r'''
@@ -102,9 +102,7 @@ def main() -> int:
            "target": f"asof <= {TARGET_RATIO}x merge_asof, peak <= {TARGET_MB} MB, zero rows dropped",
            "meets_target": ours["seconds"] / base["seconds"] <= TARGET_RATIO and ours["peak_mb"] <= TARGET_MB
            and ours["rows_out"] == ours["rows_in"]}
-    (REPO / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (REPO / "bench" / "results" / "training_set.json").write_text(json.dumps(out, indent=2))
-    print(json.dumps(out))
+    emit("training_set", out)
     return 0
 
 

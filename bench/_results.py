@@ -1,0 +1,17 @@
+"""The benchmarks' common ending: write bench/results/<name>.json and print it as the last line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def emit(name: str, out: dict, folder: str | Path | None = None) -> Path:
+    folder = Path(folder) if folder else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(out, indent=2, default=float))
+    print(json.dumps(out, default=float))
+    return path
