@@ -13,7 +13,7 @@ import pandas as pd
 
 from accelops.config import Params
 from accelops.data import io
-from accelops.pipeline.stages import _need, _write_json
+from accelops.pipeline.files import need, write_json
 
 log = logging.getLogger("accelops.monitoring")
 
@@ -46,14 +46,14 @@ def check_batch(params: Params, batch: Path) -> dict:
     prediction_log = df[[c.entity_id, c.timestamp]].assign(prediction=scores, model_version=champion.version)
     io.write_parquet(prediction_log, mon / "predictions" / f"{batch.stem}.parquet")
 
-    reference = pd.read_parquet(_need(lay.training_set, "features"))
+    reference = pd.read_parquet(need(lay.training_set, "features"))
     drift = detect_drift(reference, df, c, params.monitor, mon / f"drift_{batch.stem}.html")
     decision = drift.to_dict() | {
         "batch": str(batch), "rows": len(df), "champion_version": champion.version,
         "mean_prediction": float(scores.mean()),
         "decided_at": pd.Timestamp.now(tz="UTC").isoformat(),
     }
-    _write_json(decision, lay.drift_decision_file)
+    write_json(decision, lay.drift_decision_file)
     with open(mon / "decisions.jsonl", "a") as f:
         f.write(json.dumps({k: decision[k] for k in ("batch", "drift_share", "retrain", "reason", "decided_at")}) + "\n")
     log.info("drift on %s: %s -> %s", batch.name, drift.reason, "RETRAIN" if drift.retrain else "no retraining")
@@ -63,7 +63,7 @@ def check_batch(params: Params, batch: Path) -> dict:
 def retraining_data(params: Params, batch: Path) -> Path:
     """The last training input plus the new batch (latest row per key wins), for retraining."""
     lay = params.layout
-    validation = json.loads(_need(lay.reports / "validation.json", "validate").read_text())
+    validation = json.loads(need(lay.reports / "validation.json", "validate").read_text())
     previous = Path(validation["source"])
     c = params.dataset
     combined = pd.concat([io.conform(io.read_table(previous), c, previous),

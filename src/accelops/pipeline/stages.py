@@ -16,23 +16,9 @@ import pandas as pd
 
 from accelops.config import Params
 from accelops.data import io
-from accelops.errors import StageInputMissing
+from accelops.pipeline.files import need, write_json
 
 log = logging.getLogger("accelops.stages")
-
-
-def _need(path: Path, producer: str) -> Path:
-    if not path.exists():
-        raise StageInputMissing(f"{path} does not exist: run the '{producer}' stage first")
-    return path
-
-
-def _write_json(obj: dict, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    tmp.replace(path)
-    return path
 
 
 def generate(params: Params, out: Path | None = None) -> dict:
@@ -78,10 +64,10 @@ def _label_check(params: Params, df: pd.DataFrame, source: str) -> dict:
     flagged = df.loc[flags, [c.entity_id, c.timestamp, c.label]]
     io.write_parquet(flagged, lay.reports / "label_issues.parquet")
     result = summary.to_dict()
-    _write_json(result, lay.reports / "label_quality.json")
+    write_json(result, lay.reports / "label_quality.json")
     result |= check_against_reference(summary, lay.workdir / "reference" / "label_quality.json",
                                       params.validate_.max_excess_label_issue_rate, source)
-    _write_json(result, lay.reports / "label_quality.json")
+    write_json(result, lay.reports / "label_quality.json")
     log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
              summary.flagged, summary.rows, 100 * summary.rate, 100 * result["reference_rate"])
     return result
@@ -94,7 +80,7 @@ def features(params: Params) -> dict:
     from accelops.features.build import entity_rows, feature_table
 
     lay = params.layout
-    validated = pd.read_parquet(_need(lay.validated, "validate"))
+    validated = pd.read_parquet(need(lay.validated, "validate"))
     table = feature_table(validated, params.dataset)
     io.write_parquet(table, lay.features_table)
     store = fs.apply(params, lay.features_table)
@@ -117,7 +103,7 @@ def train(params: Params) -> dict:
 
     lay = params.layout
     c = params.dataset
-    df = pd.read_parquet(_need(lay.training_set, "features"))
+    df = pd.read_parquet(need(lay.training_set, "features"))
     split = time_split(df, c.timestamp, params.train.split)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_hash(lay.training_set) + ":" + params.train.model_dump_json()
@@ -135,7 +121,7 @@ def train(params: Params) -> dict:
     training_curves(result.history, lay.reports / "training_curves.png")
     summary = result.to_dict() | {"rows": {s: len(p) for s, p in parts.items()}, "baseline": baseline,
                                   "onnx": onnx}
-    _write_json(summary, lay.reports / "training.json")
+    write_json(summary, lay.reports / "training.json")
     log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f",
              result.device, result.device_name, result.precision, result.seconds, result.best_valid_auc,
              result.best_epoch, "HistGradientBoosting", baseline["best_valid_auc"])
@@ -152,17 +138,17 @@ def evaluate(params: Params) -> dict:
 
     lay = params.layout
     c = params.dataset
-    test = pd.read_parquet(_need(lay.predictions, "train"))
-    valid = pd.read_parquet(_need(lay.valid_predictions, "train"))
+    test = pd.read_parquet(need(lay.predictions, "train"))
+    valid = pd.read_parquet(need(lay.valid_predictions, "train"))
     predictor = Predictor(lay.model_dir)
     report = evaluate_model(test, valid, c, params.evaluate, lay.evaluation_dir, predictor.temperature,
                             score=predictor.predict_proba, fgsm=predictor.fgsm_proba, seed=params.train.seed)
-    _write_json(report, lay.evaluation_dir / "evaluation.json")
+    write_json(report, lay.evaluation_dir / "evaluation.json")
     (lay.evaluation_dir / "summary.md").write_text(markdown_summary(report))
     headline = {**report["overall"], "f1": report["at_threshold"]["f1"], "threshold": report["threshold"]["threshold"],
                 "ece_before": report["calibration"]["before"]["ece"], "ece_after": report["calibration"]["after"]["ece"],
                 "weak_slices": len(report["weak_slices"])}
-    _write_json(headline, lay.metrics_file)
+    write_json(headline, lay.metrics_file)
     log.info("test ROC-AUC %.4f [%.4f, %.4f]  ECE %.4f -> %.4f  weak slices %d", report["overall"]["roc_auc"],
              report["intervals"]["roc_auc"]["low"], report["intervals"]["roc_auc"]["high"],
              headline["ece_before"], headline["ece_after"], headline["weak_slices"])
@@ -182,7 +168,7 @@ def register(params: Params, reason: str = "scheduled") -> dict:
 
     lay = params.layout
     c = params.dataset
-    _need(lay.metrics_file, "evaluate")
+    need(lay.metrics_file, "evaluate")
     evaluation = json.loads((lay.evaluation_dir / "evaluation.json").read_text())
     training = json.loads((lay.reports / "training.json").read_text())
     test = pd.read_parquet(lay.predictions)
@@ -225,7 +211,7 @@ def register(params: Params, reason: str = "scheduled") -> dict:
         mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
                          "gate.reason": decision.reason, "registered_version": decision.version})
     out = decision.to_dict() | {"run_id": run.info.run_id, "model_uri": model_uri, "trigger": reason}
-    _write_json(out, lay.registration_file)
+    write_json(out, lay.registration_file)
     log.info("registered %s v%s: %s (%s)", decision.model_name, decision.version,
              "PROMOTED to @champion" if decision.promoted else "champion kept", decision.reason)
     return out
@@ -236,10 +222,10 @@ def materialize(params: Params) -> dict:
     from accelops.features import store as fs
 
     lay = params.layout
-    table = pd.read_parquet(_need(lay.features_table, "features"))
+    table = pd.read_parquet(need(lay.features_table, "features"))
     store = fs.open_store(params)
     out = fs.materialize(store, params, table)
-    _write_json(out, lay.reports / "materialize.json")
+    write_json(out, lay.reports / "materialize.json")
     return out
 
 
