@@ -1,4 +1,4 @@
-"""The training flow: validate -> features (Feast) -> train -> evaluate -> register + gate -> online store."""
+"""The training flow: validate -> features (Feast) -> train -> evaluate -> benchmark -> register + gate -> online store."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
     timed("features", t.features, params)
     timed("train", t.train, params)
     timed("evaluate", t.evaluate, params)
+    timed("benchmark", t.benchmark, params)
     timed("register", t.register, params, reason)
     timed("materialize", t.materialize, params)
     return {"timings": timings, **results}

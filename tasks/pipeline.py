@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from accelops.config import Params
@@ -41,6 +41,23 @@ def evaluate(params: Params) -> dict:
     create_markdown_artifact(markdown=(params.layout.evaluation_dir / "summary.md").read_text(),
                              key="evaluation", description="Test-split evaluation of the challenger")
     return result
+
+
+@task(name="benchmark", **_stage)
+def benchmark(params: Params) -> dict:
+    result = stages.benchmark(params)
+    table = params.layout.reports / "benchmark" / "benchmark.csv"
+    if result.get("enabled") and table.exists():
+        create_table_artifact(table=_csv_rows(table), key="serving-benchmark",
+                              description="Serving variants: latency, throughput, cost, accuracy delta")
+    return result
+
+
+def _csv_rows(path: Path) -> list[dict]:
+    import csv
+
+    with open(path) as f:
+        return list(csv.DictReader(f))
 
 
 @task(name="register", **_stage)

@@ -118,6 +118,53 @@ def features_online(ids: list[int] = typer.Argument(..., help="entity ids"),
 
 
 @app.command()
+def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or models:/NAME/VERSION"),
+          data: Optional[Path] = typer.Option(None, help="labelled rows with the contract's features "
+                                              "(default: the last training's test split)"),
+          as_json: bool = typer.Option(False, "--json"), params: Optional[Path] = ParamsOpt) -> None:
+    """Benchmark a registered model on every device / precision / runtime / batch size present and print
+    the variant table and the recommendation (the registry is not changed)."""
+    import shutil
+    import tempfile
+
+    from accelops.data import io
+    from accelops.errors import ServingError
+    from accelops.registry.fetch import fetch_model
+    from accelops.serving.benchmark import run_benchmark, table
+
+    p = _params(params)
+    source = data or p.layout.predictions
+    if not source.exists():
+        raise ServingError(f"{source}: no benchmark data (run the training flow, or pass --data)")
+    rows = io.read_table(source)
+    if missing := [col for col in [*p.dataset.feature_columns, p.dataset.label] if col not in rows.columns]:
+        raise ServingError(f"{source}: missing column(s) {missing}")
+    safe = model.removeprefix("models:/").replace("/", "-").replace("@", "-")
+    out = p.layout.reports / "bench" / safe
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir, serving_dir = fetch_model(p, model, Path(tmp) / "model")
+        work = Path(tmp) / "serving"
+        if serving_dir is not None:
+            shutil.copytree(serving_dir, work)
+        result = run_benchmark(model_dir, rows, p.dataset, p.benchmark, out, work)
+    result["model"] = model
+    _echo_json(result) if as_json else typer.echo(table(result) + f"\n\nwritten to {out}")
+
+
+@app.command()
+def predict(ids: list[int] = typer.Argument(..., help="entity ids"), params: Optional[Path] = ParamsOpt) -> None:
+    """Online scoring: latest features from the online store, scored by @champion on its recommended
+    online variant; unknown ids are reported (exit 1)."""
+    from accelops.serving.online import score_online
+
+    result = score_online(_params(params), ids)
+    _echo_json(result)
+    if result["unknown_ids"]:
+        typer.echo(f"unknown id(s) in the online store: {result['unknown_ids']}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
 def stage(name: str, params: Optional[Path] = ParamsOpt) -> None:
     """Run one pipeline stage (as dvc.yaml calls it)."""
     from accelops.pipeline.stages import STAGES

@@ -176,6 +176,37 @@ class EvaluateParams(_Section):
         return self
 
 
+class StudentParams(_Section):
+    enabled: bool = True
+    hidden: list[int] = Field(default=[16], min_length=1)
+    epochs: int = Field(default=4, gt=0)
+
+
+class BenchmarkParams(_Section):
+    """Accelerator benchmark and serving recommendation (accelops.serving)."""
+    enabled: bool = True
+    batch_sizes: list[int] = Field(default=[1, 32, 256, 1024, 8192, 65536], min_length=1)
+    runtimes: list[Literal["eager", "compile", "onnxruntime"]] = ["eager", "compile", "onnxruntime"]
+    precisions: list[Literal["fp32", "bf16", "fp16", "int8"]] = ["fp32", "bf16", "fp16", "int8"]
+    devices: list[Literal["auto", "cpu", "cuda"]] = ["auto"]      # auto = every device present
+    student: StudentParams = StudentParams()
+    threads: int = Field(default=0, ge=0)                          # 0 = one per available core
+    warmup: int = Field(default=5, ge=1)
+    min_repeats: int = Field(default=10, ge=3)
+    max_seconds_per_cell: float = Field(default=0.15, gt=0)
+    price_per_hour: dict[str, float] = {"cpu": 0.085, "cuda": 3.72, "mps": 0.0}
+    online_p99_ms: float = Field(default=2.0, gt=0)                # online objective at batch 1
+    max_auc_drop: float = Field(default=0.002, ge=0)               # accuracy tolerance vs fp32 eager
+    max_prob_diff: float = Field(default=0.02, ge=0)
+    gate: bool = True                # a challenger with no variant meeting the online objective is not promoted
+
+    @model_validator(mode="after")
+    def _priced(self) -> "BenchmarkParams":
+        if missing := {"cpu"} - set(self.price_per_hour):
+            raise ValueError(f"price_per_hour needs a price for {sorted(missing)}")
+        return self
+
+
 class RegisterParams(_Section):
     tracking_uri: str | None = None
     experiment: str
@@ -201,6 +232,7 @@ class Params(_Section):
     features: FeaturesParams
     train: TrainParams
     evaluate: EvaluateParams
+    benchmark: BenchmarkParams = BenchmarkParams()
     register_: RegisterParams = Field(alias="register")  # `register`/`validate` clash with BaseModel names
     monitor: MonitorParams
 
@@ -270,6 +302,11 @@ class Layout(BaseModel):
     @property
     def model_dir(self) -> Path:
         return self.workdir / "model"
+
+    @property
+    def serving_dir(self) -> Path:
+        """The benchmark's serving.json (recommended variants) and the distilled student."""
+        return self.workdir / "serving"
 
     @property
     def predictions(self) -> Path:

@@ -58,3 +58,7 @@ class PiiDetectedError(AccelopsError):
 
 class LabelQualityError(AccelopsError):
     """Likely flipped or poisoned labels well above the rate of the accepted reference data."""
+
+
+class ServingError(AccelopsError):
+    """A serving variant cannot be built or run here, or a benchmark input is missing."""

@@ -38,7 +38,8 @@ def _versions(params):
 
 def test_training_flow_runs_every_stage_and_promotes(project):
     _, params, result = project
-    assert set(result["timings"]) == {"validate", "features", "train", "evaluate", "register", "materialize"}
+    assert set(result["timings"]) == {"validate", "features", "train", "evaluate", "benchmark", "register",
+                                      "materialize"}
     assert result["register"]["promoted"] and result["evaluate"]["roc_auc"] > 0.7
     assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]
     from prefect.artifacts import Artifact
@@ -46,6 +47,39 @@ def test_training_flow_runs_every_stage_and_promotes(project):
     artifact = Artifact.get("evaluation")          # the evaluation summary, visible in the Prefect UI
     assert artifact is not None and artifact.type == "markdown"
     assert "| roc_auc |" in artifact.data and "Calibration: ECE" in artifact.data
+    table = Artifact.get("serving-benchmark")     # the variant table, also in the Prefect UI
+    assert table is not None and table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
+
+
+def test_bench_and_online_predict_commands_use_the_champion(project):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path, params, result = project
+    cli = str(Path(sys.executable).with_name("accelops"))
+    uri = f"models:/{params.register_.model_name}@champion"
+    res = subprocess.run([cli, "bench", "--model", uri, "--json", "--params", str(path)], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    bench = json.loads(res.stdout)
+    assert bench["model"] == uri and bench["student"]["reused"]        # the registered student, not a new one
+    assert {r["variant"] for r in bench["rows"]} >= {"teacher/eager/fp32/cpu", "student/onnxruntime/fp32/cpu"}
+    table = subprocess.run([cli, "bench", "--model", uri, "--params", str(path)], capture_output=True, text=True,
+                           timeout=300)
+    assert table.returncode == 0 and "online:" in table.stdout and "p99 ms" in table.stdout
+    missing = subprocess.run([cli, "bench", "--model", "models:/no-such-model@champion", "--params", str(path)],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: RegistryError: models:/no-such-model")
+
+    ids = pd.read_parquet(params.layout.features_table)["customer_id"].head(3).tolist()
+    res = subprocess.run([cli, "predict", *map(str, ids), "999999999", "--params", str(path)], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 1 and "999999999" in res.stderr
+    scored = json.loads(res.stdout)
+    assert scored["variant"] == result["benchmark"]["online"] and scored["unknown_ids"] == [999999999]
+    assert [p["id"] for p in scored["predictions"]] == ids
+    assert all(0 < p["churn_probability"] < 1 for p in scored["predictions"])
 
 
 def test_clean_batch_does_not_retrain(project):

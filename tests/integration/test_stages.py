@@ -72,8 +72,10 @@ def test_served_model_applies_the_fitted_temperature(trained):
     params, out = trained
     test = pd.read_parquet(params.layout.predictions)
     served = mlflow.pyfunc.load_model(out["register"]["model_uri"])
-    np.testing.assert_allclose(np.asarray(served.predict(test[params.dataset.feature_columns])),
-                               test["prediction"], rtol=1e-6)
+    # the served variant is the benchmark's batch recommendation: as close to fp32 eager as it measured
+    batch = json.loads((params.layout.reports / "benchmark" / "benchmark.json").read_text())["recommendation"]["batch"]
+    diff = np.abs(np.asarray(served.predict(test[params.dataset.feature_columns])) - test["prediction"])
+    assert diff.max() <= batch["max_prob_diff"] + 1e-6
     raw = 1 / (1 + np.exp(-test["logit"]))
     assert Predictor(params.layout.model_dir).temperature != 1.0
     assert not np.allclose(raw, test["prediction"])
@@ -155,8 +157,11 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
     ts = pd.read_parquet(lay.training_set)
     ts["churned"] = np.random.default_rng(0).permutation(ts["churned"].to_numpy())
     ts.to_parquet(lay.training_set)
-    for name_ in ("train", "evaluate"):
-        stages.STAGES[name_](params)
+    stages.train(params)
+    stages.evaluate(params)
+    with pytest.raises(StageInputMissing, match="benchmark.*another model"):
+        stages.register(params, reason="stale benchmark")       # nothing registered with the old table
+    stages.benchmark(params)
     decision = stages.register(params, reason="test: worse challenger")
     assert not decision["promoted"]
     assert decision["champion_auc"] > decision["challenger_auc"]
@@ -168,6 +173,38 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
     assert {"data_hash", "params_hash", "git_commit", "device", "torch_version"} <= set(run.data.tags)
     assert "test_roc_auc" in run.data.metrics and any(k.startswith("slice.plan.") for k in run.data.metrics)
     assert len(client.get_metric_history(decision["run_id"], "valid_auc")) >= 1
+
+
+def test_benchmark_is_logged_served_and_gates_promotion(trained):
+    import mlflow
+
+    from accelops.registry import tracking
+    from accelops.registry.gate import current_champion
+
+    params, out = trained
+    lay = params.layout
+    bench = out["benchmark"]
+    assert bench["enabled"] and bench["meets_online_objective"] and bench["online"] and bench["batch"]
+    run_id = out["register"]["run_id"]
+    tags = mlflow.get_run(run_id).data.tags
+    assert tags["serving.online.variant"] == bench["online"] and tags["serving.batch.variant"] == bench["batch"]
+    listed = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "benchmark")}
+    assert {"benchmark/benchmark.csv", "benchmark/benchmark.json", "benchmark/latency_vs_batch.png",
+            "benchmark/cost_vs_latency.png"} <= listed
+    served = mlflow.pyfunc.load_model(out["register"]["model_uri"]).unwrap_python_model()
+    assert served._scorer.variant.name == bench["batch"]                   # batch scoring path
+    assert (lay.serving_dir / "student" / "model.onnx").exists()
+
+    # an objective no variant can meet: registered, not promoted, champion untouched
+    client = tracking.connect(params)
+    name = params.register_.model_name
+    before = current_champion(client, name).version
+    strict = params.replace(benchmark={"online_p99_ms": 1e-6})
+    stages.benchmark(strict)
+    decision = stages.register(strict, reason="test: too slow to serve")
+    assert not decision["promoted"] and decision["reason"].startswith("misses the serving objective")
+    assert current_champion(client, name).version == before
+    assert json.loads((lay.serving_dir / "serving.json").read_text())["online"] is None
 
 
 def test_status_reports_champion_and_decisions(trained):

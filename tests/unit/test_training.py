@@ -146,7 +146,11 @@ def test_onnx_export_matches_torch(small_frame, params, tmp_path):
     train_model(train, valid, params.dataset, params.train, tmp_path / "m")
     info = export_onnx(tmp_path / "m", test)
     assert info["max_abs_diff"] <= 1e-5 and info["rows"] == len(test)
-    session = ort.InferenceSession(str(tmp_path / "m" / ONNX_FILE), providers=["CPUExecutionProvider"])
+    # self-contained: the file alone, copied elsewhere, still loads (no external-data side file)
+    assert sorted(p.name for p in (tmp_path / "m").glob("*onnx*")) == [ONNX_FILE]
+    copy = tmp_path / "elsewhere.onnx"
+    copy.write_bytes((tmp_path / "m" / ONNX_FILE).read_bytes())
+    session = ort.InferenceSession(str(copy), providers=["CPUExecutionProvider"])
     predictor = Predictor(tmp_path / "m")
     xn, xc = predictor.preprocessor.transform(test.head(7))       # a batch size never seen at export
     logits = session.run(None, {"numeric": xn, "categorical": xc})[0]

@@ -1,4 +1,5 @@
-"""PNG plots for MLflow: reliability diagram, weakest slices, robustness curves (Agg backend)."""
+"""PNG plots for MLflow: reliability diagram, weakest slices, robustness curves, training curves and
+the serving benchmark (latency vs batch size, cost vs latency with the Pareto front); Agg backend."""
 
 from __future__ import annotations
 
@@ -64,6 +65,41 @@ def training_curves(history: list[dict], path: Path) -> Path:
     a.set(title="training loss", xlabel="epoch")
     b.plot(epochs, [h["valid_auc"] for h in history], "o-", color="tab:green")
     b.set(title="validation ROC-AUC", xlabel="epoch")
+    return _save(fig, path)
+
+
+def latency_vs_batch(rows: list[dict], path: Path) -> Path:
+    """p50 latency per call against batch size, one line per variant (log-log)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        cells = sorted((r for r in rows if r["variant"] == variant), key=lambda r: r["batch_size"])
+        ax.plot([r["batch_size"] for r in cells], [r["p50_ms"] for r in cells], "o-", ms=3, label=variant)
+    ax.set(xscale="log", yscale="log", xlabel="batch size (rows)", ylabel="p50 latency per call (ms)",
+           title="Latency vs batch size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def cost_vs_latency(rows: list[dict], front: list[int], chosen: dict, path: Path) -> Path:
+    """Every (variant, batch size) cell: p99 latency per call vs cost per million predictions; the
+    Pareto front joined, the recommended online and batch choices ringed."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        cells = [r for r in rows if r["variant"] == variant]
+        ax.scatter([r["p99_ms"] for r in cells], [r["cost_per_million"] for r in cells], s=14, label=variant)
+    pts = sorted((rows[i]["p99_ms"], rows[i]["cost_per_million"]) for i in front)
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], "k--", lw=1, label="Pareto front")
+    for key, marker in (("online", "s"), ("batch", "D")):
+        if (c := chosen.get(key)) is not None:
+            ax.scatter([c["p99_ms"]], [c["cost_per_million"]], s=140, facecolors="none", edgecolors="red",
+                       marker=marker, label=f"recommended {key}: {c['variant']} @ {c['batch_size']}")
+    ax.set(xscale="log", yscale="log", xlabel="p99 latency per call (ms)", ylabel="USD per million predictions",
+           title="Cost vs latency (all batch sizes)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6)
     return _save(fig, path)
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from accelops.config import Params
 from accelops.data import io
+from accelops.errors import StageInputMissing
 from accelops.pipeline.files import need, write_json
 
 log = logging.getLogger("accelops.stages")
@@ -155,6 +156,32 @@ def evaluate(params: Params) -> dict:
     return headline
 
 
+def benchmark(params: Params) -> dict:
+    """The accelerator benchmark of the challenger (every variant that runs here, a distilled student
+    included) on the test split; writes reports/benchmark/* and serving/ (serving.json: the variants
+    the serving path uses, and the student). Its online objective is an input to the promotion gate."""
+    from accelops.serving.benchmark import run_benchmark
+    from accelops.training.split import time_split
+
+    lay = params.layout
+    out = lay.reports / "benchmark"
+    if not params.benchmark.enabled:
+        import shutil
+
+        shutil.rmtree(lay.serving_dir, ignore_errors=True)
+        write_json({"enabled": False}, out / "benchmark.json")
+        return {"enabled": False}
+    test = pd.read_parquet(need(lay.predictions, "train"))
+    df = pd.read_parquet(need(lay.training_set, "features"))
+    train = df[time_split(df, params.dataset.timestamp, params.train.split) == "train"].reset_index(drop=True)
+    result = run_benchmark(lay.model_dir, test, params.dataset, params.benchmark, out, lay.serving_dir,
+                           train_df=train, seed=params.train.seed)
+    rec = result["recommendation"]
+    return {"enabled": True, "variants": len(result["variants"]), "seconds": round(result["seconds"], 1),
+            "online": rec["online"] and rec["online"]["variant"], "batch": rec["batch"] and rec["batch"]["variant"],
+            "meets_online_objective": rec["meets_online_objective"]}
+
+
 def register(params: Params, reason: str = "scheduled") -> dict:
     """Log the run to MLflow, register a version and apply the promotion gate."""
     import mlflow
@@ -169,6 +196,11 @@ def register(params: Params, reason: str = "scheduled") -> dict:
     lay = params.layout
     c = params.dataset
     need(lay.metrics_file, "evaluate")
+    if params.benchmark.enabled:
+        bench = json.loads(need(lay.reports / "benchmark" / "benchmark.json", "benchmark").read_text())
+        if bench.get("model_hash") != tracking.file_hash(lay.model_dir / "model.pt"):
+            raise StageInputMissing(f"{lay.reports / 'benchmark'} is for another model: run the 'benchmark' "
+                                    "stage on the current one first")
     evaluation = json.loads((lay.evaluation_dir / "evaluation.json").read_text())
     training = json.loads((lay.reports / "training.json").read_text())
     test = pd.read_parquet(lay.predictions)
@@ -199,15 +231,18 @@ def register(params: Params, reason: str = "scheduled") -> dict:
             if (lay.reports / f).exists():
                 mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
         mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
-        model_uri = tracking.log_model(lay.model_dir, features_only.head(5),
-                                       test["prediction"].head(5).to_numpy())
+        serving = _log_benchmark(lay.reports / "benchmark")
+        model_uri = tracking.log_model(lay.model_dir, features_only.head(5), test["prediction"].head(5).to_numpy(),
+                                       serving_dir=lay.serving_dir if serving is not None else None)
 
         def score_champion(uri: str) -> float:
             champion = mlflow.pyfunc.load_model(uri)
             return overall_metrics(test[c.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
 
+        objective = serving if params.benchmark.enabled and params.benchmark.gate else None
         decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id,
-                                     evaluation["overall"]["roc_auc"], score_champion, params.register_.min_auc_gain)
+                                     evaluation["overall"]["roc_auc"], score_champion, params.register_.min_auc_gain,
+                                     serving=objective)
         mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
                          "gate.reason": decision.reason, "registered_version": decision.version})
     out = decision.to_dict() | {"run_id": run.info.run_id, "model_uri": model_uri, "trigger": reason}
@@ -215,6 +250,27 @@ def register(params: Params, reason: str = "scheduled") -> dict:
     log.info("registered %s v%s: %s (%s)", decision.model_name, decision.version,
              "PROMOTED to @champion" if decision.promoted else "champion kept", decision.reason)
     return out
+
+
+def _log_benchmark(folder: Path) -> dict | None:
+    """Benchmark table, JSON and plots as artifacts, the recommendation as tags; returns it."""
+    import mlflow
+
+    path = folder / "benchmark.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    if "recommendation" not in result:
+        return None
+    mlflow.log_artifacts(str(folder), artifact_path="benchmark")
+    rec = result["recommendation"]
+    tags = {"serving.meets_online_objective": str(rec["meets_online_objective"]).lower(),
+            "serving.online_reason": rec["online_reason"][:500], "serving.batch_reason": rec["batch_reason"][:500]}
+    for mode in ("online", "batch"):
+        if (c := rec[mode]) is not None:
+            tags |= {f"serving.{mode}.variant": c["variant"], f"serving.{mode}.batch_size": str(c["batch_size"]),
+                     f"serving.{mode}.p99_ms": f"{c['p99_ms']:.4f}",
+                     f"serving.{mode}.cost_per_million_usd": f"{c['cost_per_million']:.3g}"}
+    mlflow.set_tags(tags)
+    return rec
 
 
 def materialize(params: Params) -> dict:
@@ -235,6 +291,6 @@ def _version(pkg: str) -> str:
     return metadata.version(pkg)
 
 
-TRAINING_STAGES = ("validate", "features", "train", "evaluate", "register", "materialize")
+TRAINING_STAGES = ("validate", "features", "train", "evaluate", "benchmark", "register", "materialize")
 STAGES = {"generate": generate, "validate": validate, "features": features, "train": train,
-          "evaluate": evaluate, "register": register, "materialize": materialize}
+          "evaluate": evaluate, "benchmark": benchmark, "register": register, "materialize": materialize}

@@ -1,5 +1,7 @@
-"""Promotion gate v0: register the challenger; make it @champion when there is none, or when its
-test AUC is at least the champion's (+ min_auc_gain), both scored on the same current test split.
+"""Promotion gate: register the challenger; make it @champion when it meets the serving objective
+(some variant within the accuracy tolerance has p99 at batch 1 under the bound, from the
+benchmark), and there is no champion or its test AUC is at least the champion's (+ min_auc_gain),
+both scored on the same current test split.
 The decision and its reason are recorded as tags on the new version. The champion alias only
 moves after every check has passed, so a failure leaves the current champion untouched."""
 
@@ -47,14 +49,18 @@ def decide(challenger_auc: float, champion_auc: float | None, min_gain: float) -
 
 
 def register_and_gate(client, name: str, model_uri: str, run_id: str, challenger_auc: float,
-                      score_champion: Callable[[str], float], min_gain: float) -> GateDecision:
-    """`score_champion(model_uri)` returns the champion's AUC on the challenger's test split."""
+                      score_champion: Callable[[str], float], min_gain: float,
+                      serving: dict | None = None) -> GateDecision:
+    """`score_champion(model_uri)` returns the champion's AUC on the challenger's test split;
+    `serving` is the benchmark's recommendation (None: no serving objective checked)."""
     import mlflow
 
     champion = current_champion(client, name)
     champion_auc = score_champion(f"models:/{name}@{CHAMPION}") if champion else None
     version = mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version
     promoted, reason = decide(challenger_auc, champion_auc, min_gain)
+    if serving is not None and not serving["meets_online_objective"]:
+        promoted, reason = False, f"misses the serving objective: {serving['online_reason']}"
     decision = GateDecision(name, str(version), promoted, reason, challenger_auc,
                             str(champion.version) if champion else None, champion_auc)
     tags = {"gate.decision": "promoted" if promoted else "rejected", "gate.reason": reason,

@@ -6,12 +6,13 @@ import mlflow.pyfunc
 
 
 class AccelopsModel(mlflow.pyfunc.PythonModel):
-    """Scores a frame of contract features; returns churn probabilities."""
+    """Scores a frame of contract features; returns churn probabilities, on the batch variant the
+    benchmark recommended (serving.json in the model directory; fp32 torch eager without it)."""
 
     def load_context(self, context) -> None:
-        from accelops.training.predict import Predictor
+        from accelops.serving.scorer import Scorer
 
-        self._predictor = Predictor(context.artifacts["model_dir"])
+        self._scorer = Scorer(context.artifacts["model_dir"], context.artifacts.get("serving_dir"), mode="batch")
 
     def predict(self, context, model_input, params=None):
-        return self._predictor.predict_proba(model_input)
+        return self._scorer.predict_proba(model_input)

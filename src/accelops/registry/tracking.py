@@ -83,8 +83,9 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in RUNTIME_REQUIREMENTS]
 
 
-def log_model(model_dir: Path, example: pd.DataFrame, probabilities) -> str:
-    """Log the model as pyfunc from code (accelops shipped as code_paths); returns its URI."""
+def log_model(model_dir: Path, example: pd.DataFrame, probabilities, serving_dir: Path | None = None) -> str:
+    """Log the model as pyfunc from code (accelops shipped as code_paths), with the benchmark's
+    serving directory (recommended variants, student) when given; returns its URI."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -94,7 +95,7 @@ def log_model(model_dir: Path, example: pd.DataFrame, probabilities) -> str:
     info = mlflow.pyfunc.log_model(
         name="model",
         python_model=str(entry),
-        artifacts={"model_dir": str(model_dir)},
+        artifacts={"model_dir": str(model_dir)} | ({"serving_dir": str(serving_dir)} if serving_dir else {}),
         code_paths=[str(Path(accelops.__file__).parent)],
         signature=infer_signature(example, probabilities),
         input_example=example,

@@ -34,8 +34,9 @@ class Preprocessor:
         x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
         codes = np.zeros((len(df), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
-            index = {v: i + 1 for i, v in enumerate(self.vocab[col])}
-            codes[:, j] = df[col].astype(object).map(lambda v: index.get(str(v), 0) if pd.notna(v) else 0).to_numpy()
+            s = df[col]
+            # vectorised lookup: unseen -> -1 and missing -> -1, both shifted to the reserved 0
+            codes[:, j] = pd.Categorical(s.where(s.isna(), s.astype(str)), categories=self.vocab[col]).codes + 1
         return x, codes
 
     @property

@@ -1,0 +1,40 @@
+"""Online scoring: features for entity ids from the online store, scored by the @champion on the
+online variant its benchmark recommended. The champion's files are fetched once per version."""
+
+from __future__ import annotations
+
+import time
+
+from accelops.config import Params
+from accelops.errors import RegistryError
+
+
+def champion_scorer(params: Params, mode: str = "online"):
+    """(version, Scorer) of the current @champion, its files cached under workdir/serving_cache."""
+    from accelops.registry import tracking
+    from accelops.registry.fetch import fetch_model
+    from accelops.registry.gate import CHAMPION, current_champion
+    from accelops.serving.scorer import Scorer
+
+    name = params.register_.model_name
+    champion = current_champion(tracking.connect(params), name)
+    if champion is None:
+        raise RegistryError(f"model {name!r} has no @{CHAMPION} yet: run the training flow first")
+    dest = params.layout.workdir / "serving_cache" / f"{name}-v{champion.version}"
+    model_dir, serving_dir = fetch_model(params, f"models:/{name}/{champion.version}", dest)
+    return champion.version, Scorer(model_dir, serving_dir, mode=mode)
+
+
+def score_online(params: Params, ids: list[int]) -> dict:
+    from accelops.features import store as fs
+
+    version, scorer = champion_scorer(params)
+    frame, unknown = fs.online_features(fs.open_store(params), params, ids)
+    c = params.dataset
+    known = frame[~frame[c.entity_id].isin(unknown)]        # unknown ids are reported, never scored
+    started = time.perf_counter()
+    scores = scorer.predict_proba(known) if len(known) else []
+    ms = (time.perf_counter() - started) * 1e3
+    return {"model_version": version, "variant": scorer.variant.name, "why": scorer.why,
+            "predictions": [{"id": int(i), "churn_probability": float(s)} for i, s in zip(known[c.entity_id], scores)],
+            "unknown_ids": unknown, "scoring_ms": round(ms, 3)}

@@ -1,0 +1,197 @@
+"""What can run a model, and the runners that do: torch eager, torch.compile and ONNX Runtime, at
+fp32, bf16, fp16 or int8, on each device present. A runner maps standardised numpy inputs to
+float64 logits (host to host, as a caller sees it)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from accelops.config import BenchmarkParams
+from accelops.errors import ServingError
+
+log = logging.getLogger(__name__)
+STUDENT_DIR = "student"
+
+
+@dataclass(frozen=True)
+class Variant:
+    model: str       # "teacher" | "student"
+    runtime: str     # "eager" | "compile" | "onnxruntime"
+    precision: str   # "fp32" | "bf16" | "fp16" | "int8"
+    device: str      # "cpu" | "cuda"
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}/{self.runtime}/{self.precision}/{self.device}"
+
+    @classmethod
+    def parse(cls, name: str) -> "Variant":
+        parts = name.split("/")
+        if len(parts) != 4:
+            raise ServingError(f"variant name {name!r} is not model/runtime/precision/device")
+        return cls(*parts)
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"name": self.name}
+
+
+REFERENCE = Variant("teacher", "eager", "fp32", "cpu")
+
+
+def present_devices() -> list[str]:
+    import torch
+
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def ort_providers() -> list[str]:
+    import onnxruntime as ort
+
+    return ort.get_available_providers()
+
+
+def supported(v: Variant) -> str | None:
+    """None when `v` can run natively here, else the reason it is skipped."""
+    import torch
+
+    from accelops.training.device import cpu_has_native_bf16
+
+    if v.device == "cuda" and not torch.cuda.is_available():
+        return "no CUDA device"
+    if v.runtime == "onnxruntime":
+        provider = "CUDAExecutionProvider" if v.device == "cuda" else "CPUExecutionProvider"
+        if provider not in ort_providers():
+            return f"onnxruntime has no {provider}"
+        if v.precision != "fp32":
+            return "the ONNX export is fp32"
+    if v.precision == "int8" and (v.device != "cpu" or v.runtime != "eager"):
+        return "int8 dynamic quantisation is a CPU eager path"
+    if v.precision == "fp16" and v.device != "cuda":
+        return "fp16 is emulated on CPU"
+    if v.precision == "bf16":
+        if v.device == "cpu" and not cpu_has_native_bf16():
+            return "this CPU has no native bf16 (measured 32x slower emulated)"
+        if v.device == "cuda" and not torch.cuda.is_bf16_supported():
+            return "this GPU has no bf16"
+    if v.runtime == "compile" and v.device == "cpu" and v.precision != "fp32":
+        return "torch.compile on CPU is benchmarked at fp32 only (one ~18 s compile per variant)"
+    if v.model == "student" and v.precision != "fp32":
+        return "the student is benchmarked at fp32"
+    return None
+
+
+def plan(bench: BenchmarkParams, with_student: bool) -> tuple[list[Variant], list[dict]]:
+    """Every variant the params ask for that runs here (reference first), and the skipped ones with why."""
+    devices = present_devices() if "auto" in bench.devices else [d for d in bench.devices]
+    models = ["teacher"] + (["student"] if with_student else [])
+    chosen, skipped = [REFERENCE], []
+    for model in models:
+        for device in devices:
+            for runtime in bench.runtimes:
+                for precision in bench.precisions:
+                    v = Variant(model, runtime, precision, device)
+                    if v == REFERENCE:
+                        continue
+                    if (why := supported(v)) is None:
+                        chosen.append(v)
+                    else:
+                        skipped.append(v.to_dict() | {"reason": why})
+    return chosen, skipped
+
+
+def model_dir_for(model_dir: Path, v: Variant, serving_dir: Path | None = None) -> Path:
+    """The teacher lives in model_dir; the student in serving_dir/student (written by the benchmark)."""
+    path = Path(serving_dir or model_dir) / STUDENT_DIR if v.model == "student" else Path(model_dir)
+    if not (path / "model.pt").exists():
+        raise ServingError(f"{path}: no saved {v.model} model for variant {v.name}")
+    return path
+
+
+class TorchRunner:
+    def __init__(self, model_dir: Path, v: Variant, serving_dir: Path | None = None):
+        import torch
+
+        from accelops.training.predict import Predictor
+
+        model = Predictor(model_dir_for(model_dir, v, serving_dir)).model
+        if v.precision == "int8":
+            with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao (not installed)
+                warnings.simplefilter("ignore")
+                from torch.ao.quantization import quantize_dynamic
+
+                model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.device = torch.device(v.device)
+        self.model = model.to(self.device).eval()
+        if v.runtime == "compile":
+            self.model = torch.compile(self.model, dynamic=True)
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(v.precision)
+        self.autocast = dict(device_type=v.device, dtype=dtype or torch.float32, enabled=dtype is not None)
+        self.cuda = v.device == "cuda"
+
+    def __call__(self, xn: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        import torch
+
+        tn, tc = torch.from_numpy(xn), torch.from_numpy(xc)
+        if self.cuda:
+            tn, tc = tn.pin_memory().to(self.device, non_blocking=True), tc.pin_memory().to(self.device, non_blocking=True)
+        with torch.inference_mode(), torch.autocast(**self.autocast):
+            out = self.model(tn, tc)
+        return out.double().cpu().numpy()
+
+    def device_ms(self, xn: np.ndarray, xc: np.ndarray, repeats: int = 20) -> float | None:
+        """Median GPU time of the forward pass alone (CUDA events, inputs already resident)."""
+        import torch
+
+        if not self.cuda:
+            return None
+        tn, tc = torch.from_numpy(xn).to(self.device), torch.from_numpy(xc).to(self.device)
+        times = []
+        with torch.inference_mode(), torch.autocast(**self.autocast):
+            for _ in range(repeats):
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                self.model(tn, tc)
+                end.record()
+                torch.cuda.synchronize()
+                times.append(start.elapsed_time(end))
+        return float(np.median(times))
+
+
+class OrtRunner:
+    def __init__(self, model_dir: Path, v: Variant, threads: int, serving_dir: Path | None = None):
+        import onnxruntime as ort
+
+        path = model_dir_for(model_dir, v, serving_dir) / "model.onnx"
+        if not path.exists():
+            raise ServingError(f"{path}: no ONNX export for variant {v.name}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        provider = "CUDAExecutionProvider" if v.device == "cuda" else "CPUExecutionProvider"
+        self.session = ort.InferenceSession(str(path), options, providers=[provider])
+
+    def __call__(self, xn: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"numeric": xn, "categorical": xc})[0].astype(np.float64)
+
+    def device_ms(self, xn, xc, repeats: int = 20) -> None:
+        return None
+
+
+def load_runner(model_dir: Path, v: Variant, threads: int, serving_dir: Path | None = None):
+    """A callable (xn, xc) -> logits for variant `v` of the model saved in `model_dir`."""
+    if (why := supported(v)) is not None:
+        raise ServingError(f"variant {v.name} cannot run here: {why}")
+    if v.runtime == "onnxruntime":
+        return OrtRunner(Path(model_dir), v, threads, serving_dir)
+    return TorchRunner(Path(model_dir), v, serving_dir)
+
+
+def temperature(model_dir: Path, v: Variant, serving_dir: Path | None = None) -> float:
+    path = model_dir_for(model_dir, v, serving_dir) / "calibration.json"
+    return float(json.loads(path.read_text())["temperature"]) if path.exists() else 1.0
