@@ -137,11 +137,11 @@ def write_outputs(result: dict, out_dir: Path) -> dict[str, Path]:
 
 def table(result: dict) -> str:
     """The variant table as fixed-width text (what `accelops bench` prints)."""
-    head = f"{'variant':38} {'batch':>6} {'p50 ms':>9} {'p99 ms':>9} {'rows/s':>11} {'$/M':>9} {'AUC drop':>9} {'max dp':>8}"
+    head = f"{'variant':30} {'batch':>6} {'p50 ms':>9} {'p99 ms':>9} {'rows/s':>11} {'$/M':>9} {'AUC drop':>9} {'max dp':>8}"
     lines = [head, "-" * len(head)]
     for r in result["rows"]:
-        lines.append(f"{r['variant']:38} {r['batch_size']:>6} {r['p50_ms']:>9.4f} {r['p99_ms']:>9.4f} "
-                     f"{r['rows_per_s']:>11.0f} {r['cost_per_million']:>9.5f} {r['auc_drop']:>9.5f} "
+        lines.append(f"{r['variant']:30} {r['batch_size']:>6} {r['p50_ms']:>9.4f} {r['p99_ms']:>9.4f} "
+                     f"{r['rows_per_s']:>11.0f} {r['cost_per_million']:>9.2e} {r['auc_drop']:>9.5f} "
                      f"{r['max_prob_diff']:>8.5f}")
     rec = result["recommendation"]
     lines += ["", f"online: {rec['online_reason']}", f"batch:  {rec['batch_reason']}"]

@@ -28,7 +28,7 @@ def recommend(rows: list[dict], bench: BenchmarkParams, devices: list[str] | Non
     batch1 = [r for r in rows if r["batch_size"] == 1]
     if online is not None:
         why_online = (f"{online['variant']}: p99 {online['p99_ms']:.3f} ms at batch 1 <= {bench.online_p99_ms} ms, "
-                      f"${online['cost_per_million']:.4f} per million, AUC drop {online['auc_drop']:.5f}; "
+                      f"${online['cost_per_million']:.3g} per million, AUC drop {online['auc_drop']:.5f}; "
                       f"cheapest of {len(online_pool)} qualifying")
     elif not batch1:
         why_online = "batch size 1 was not benchmarked"
@@ -37,7 +37,7 @@ def recommend(rows: list[dict], bench: BenchmarkParams, devices: list[str] | Non
         why_online = (f"no variant within the accuracy tolerance has p99 <= {bench.online_p99_ms} ms at batch 1 "
                       f"(fastest: {best['variant']} at {best['p99_ms']:.3f} ms)")
     why_batch = ("no variant within the accuracy tolerance" if batch is None else
-                 f"{batch['variant']} at batch {batch['batch_size']}: ${batch['cost_per_million']:.5f} per million, "
+                 f"{batch['variant']} at batch {batch['batch_size']}: ${batch['cost_per_million']:.3g} per million, "
                  f"{batch['rows_per_s']:.0f} rows/s, AUC drop {batch['auc_drop']:.5f}")
     return {
         "online": _choice(online), "online_reason": why_online, "meets_online_objective": online is not None,

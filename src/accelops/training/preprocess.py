@@ -30,13 +30,18 @@ class Preprocessor:
 
     def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Standardised float32 numerics (missing -> 0, the training mean) and int64 category codes."""
-        x = (df[self.numeric].to_numpy(np.float64) - np.asarray(self.means)) / np.asarray(self.stds)
-        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+        x = df[self.numeric].to_numpy(np.float32)      # one copy, then in place (float32 throughout)
+        x -= np.asarray(self.means, dtype=np.float32)
+        x *= np.asarray(1.0 / np.asarray(self.stds), dtype=np.float32)
+        x[~np.isfinite(x)] = 0.0
         codes = np.zeros((len(df), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
-            s = df[col]
-            # vectorised lookup: unseen -> -1 and missing -> -1, both shifted to the reserved 0
-            codes[:, j] = pd.Categorical(s.where(s.isna(), s.astype(str)), categories=self.vocab[col]).codes + 1
+            # hash each distinct value once (factorize), then look the few uniques up in the vocabulary;
+            # missing (-1 from factorize) and unseen values both land in the reserved index 0
+            found, uniques = pd.factorize(df[col], use_na_sentinel=True)
+            index = {v: i + 1 for i, v in enumerate(self.vocab[col])}
+            lookup = np.array([index.get(str(u), 0) for u in uniques] + [0], dtype=np.int64)
+            codes[:, j] = lookup[found]
         return x, codes
 
     @property
