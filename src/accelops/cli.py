@@ -28,9 +28,12 @@ ParamsOpt = typer.Option(None, "--params", envvar="ACCELOPS_PARAMS", help="param
 
 
 def _params(path: Optional[Path]):
+    from accelops import runtime
     from accelops.config import load_params
 
-    return load_params(path)
+    params = load_params(path)
+    runtime.configure(params)      # tool env defaults (quiet MLflow downloads, Prefect home) before their import
+    return params
 
 
 def _echo_json(obj) -> None:

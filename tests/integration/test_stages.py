@@ -208,13 +208,15 @@ def test_benchmark_is_logged_served_and_gates_promotion(trained):
 
 
 def test_status_reports_champion_and_decisions(trained):
-    from accelops.registry.status import collect
+    from accelops.registry.status import collect, render
 
     params, out = trained
     facts = collect(params)
     assert facts["champion"]["version"] == int(out["register"]["version"])
     assert facts["champion"]["test_metrics"]["roc_auc"] > 0.7
     assert [v["gate_decision"] for v in facts["versions"]][0] == "promoted"
+    assert facts["champion"]["serving"]["online.variant"] == out["benchmark"]["online"]
+    assert f"serves online on {out['benchmark']['online']}" in render(facts)
 
 
 def test_bad_batch_stops_before_training(tmp_path, params):

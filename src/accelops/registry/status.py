@@ -29,6 +29,7 @@ def collect(params: Params) -> dict:
             "version": int(champion.version), "run_id": champion.run_id,
             "test_metrics": {k.removeprefix("test_"): v for k, v in run.data.metrics.items() if k.startswith("test_")},
             "trigger": run.data.tags.get("trigger"), "device": run.data.tags.get("device"),
+            "serving": {k.removeprefix("serving."): v for k, v in run.data.tags.items() if k.startswith("serving.")},
         }
     decision_file = params.layout.drift_decision_file
     if decision_file.exists():
@@ -46,6 +47,11 @@ def render(facts: dict) -> str:
         lines.append(f"champion: v{ch['version']}  test ROC-AUC {m.get('roc_auc', float('nan')):.4f}  "
                      f"PR-AUC {m.get('pr_auc', float('nan')):.4f}  log loss {m.get('log_loss', float('nan')):.4f}  "
                      f"Brier {m.get('brier', float('nan')):.4f}")
+        s = ch.get("serving") or {}
+        for mode in ("online", "batch"):
+            if f"{mode}.variant" in s:
+                lines.append(f"  serves {mode} on {s[f'{mode}.variant']} (batch {s[f'{mode}.batch_size']}, "
+                             f"p99 {s[f'{mode}.p99_ms']} ms, ${s[f'{mode}.cost_per_million_usd']} per million)")
     else:
         lines.append("champion: none")
     for v in facts["versions"]:
