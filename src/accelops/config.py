@@ -110,7 +110,8 @@ class FeaturesParams(_Section):
     ttl_days: int = Field(gt=0)
     engine: Literal["asof", "feast"] = "asof"     # point-in-time join engine (definitions always from Feast)
     max_missing_fraction: float = Field(default=0.0, ge=0, le=1)   # entity rows allowed without features
-    online_writer: Literal["bulk", "feast"] = "bulk"  # bulk: accelops.features.online_load; feast: materialize()
+    online_store: Literal["rows", "sqlite"] = "rows"  # rows: one row per entity (row_store); sqlite: Feast's layout
+    online_writer: Literal["bulk", "feast"] = "bulk"  # bulk: latest per entity, one executemany; feast: materialize()
 
 
 class TrainParams(_Section):

@@ -140,9 +140,10 @@ def test_materialization_is_incremental_and_covers_old_history(trained):
         table.to_parquet(params.layout.features_table)
 
 
-def test_bulk_online_writer_leaves_the_same_store_as_feast_materialize(trained, tmp_path):
-    """Row for row (entity key bytes, serialized values, value_text, event_ts) the same SQLite online
-    store as Feast's own materialize, nulls and strings included; read back through Feast alike."""
+def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained, tmp_path):
+    """For both online layouts (Feast's SQLite row per feature; accelops' Feast online store with a
+    row per entity) the bulk writer leaves the store row for row as Feast's own materialize does,
+    nulls and strings included, and all four read back identically through Feast."""
     import sqlite3
 
     from accelops.features import store as fs
@@ -153,21 +154,29 @@ def test_bulk_online_writer_leaves_the_same_store_as_feast_materialize(trained, 
     table.loc[table.index[3:9], "plan"] = None
     source = tmp_path / "features.parquet"
     table.to_parquet(source)
-    dumps, frames = [], []
-    ids = table["customer_id"].drop_duplicates().tolist()[:50]
-    for writer in ("feast", "bulk"):
-        p = params.replace(paths={"workdir": str(tmp_path / writer)}, features={"online_writer": writer})
-        store = fs.apply(p, source)
-        out = fs.materialize(store, p, table)
-        assert out["writer"] == writer and out["entities"] == table["customer_id"].nunique()
-        with sqlite3.connect(p.layout.feast_dir / "online_store.db") as conn:
-            name = conn.execute("select name from sqlite_master where type='table'").fetchone()[0]
-            dumps.append(conn.execute(f'select entity_key, feature_name, value, value_text, event_ts, created_ts '
-                                      f'from "{name}" order by entity_key, feature_name').fetchall())
-        frames.append(fs.online_features(store, p, ids)[0])
-    assert len(dumps[0]) == table["customer_id"].nunique() * len(params.dataset.feature_columns)
-    assert dumps[0] == dumps[1]
-    pd.testing.assert_frame_equal(frames[0], frames[1])
+    ids = table["customer_id"].drop_duplicates().tolist()[:50] + [10**9]
+    frames = []
+    for layout, db in (("sqlite", "online_store.db"), ("rows", "online_rows.db")):
+        dumps = []
+        for writer in ("feast", "bulk"):
+            p = params.replace(paths={"workdir": str(tmp_path / f"{layout}-{writer}")},
+                               features={"online_store": layout, "online_writer": writer})
+            store = fs.apply(p, source)
+            out = fs.materialize(store, p, table)
+            assert (out["store"], out["writer"]) == (layout, writer)
+            assert out["entities"] == table["customer_id"].nunique()
+            with sqlite3.connect(p.layout.feast_dir / db) as conn:
+                name = conn.execute("select name from sqlite_master where type='table' and name like 'accelops%' "
+                                    "and name != 'accelops_row_layout'").fetchone()[0]
+                dumps.append(conn.execute(f'select * from "{name}" order by 1, 2').fetchall())
+            frame, unknown = fs.online_features(store, p, ids)
+            assert unknown == [10**9]
+            frames.append(frame)
+        assert len(dumps[0]) == table["customer_id"].nunique() * (len(params.dataset.feature_columns)
+                                                                  if layout == "sqlite" else 1)
+        assert dumps[0] == dumps[1]
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frames[0], frame)
 
 
 def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained):

@@ -34,12 +34,15 @@ def open_store(params: Params):
 
     feast_dir = params.layout.feast_dir
     feast_dir.mkdir(parents=True, exist_ok=True)
+    online = {"type": "sqlite", "path": str(feast_dir / "online_store.db")}
+    if params.features.online_store == "rows":
+        online = {"type": "accelops.features.row_store.RowSqliteOnlineStore", "path": str(feast_dir / "online_rows.db")}
     config = RepoConfig(
         project=params.features.project,
         registry=str(feast_dir / "registry.db"),
         provider="local",
         offline_store={"type": "file"},
-        online_store={"type": "sqlite", "path": str(feast_dir / "online_store.db")},
+        online_store=online,
         entity_key_serialization_version=3,
     )
     return FeatureStore(config=config, repo_path=str(feast_dir))
@@ -107,18 +110,19 @@ def materialize(store, params: Params, table: pd.DataFrame) -> dict:
     if start >= end:
         return {"feature_view": view, "start": str(start), "end": str(end), "entities": 0, "skipped": True}
     if params.features.online_writer == "bulk":
-        from accelops.features.online_load import latest_per_entity, write_latest
+        from accelops.features import online_load, row_store
 
-        latest = latest_per_entity(table, params.dataset.entity_id, params.dataset.timestamp, start, end)
-        entities = write_latest(store, view, latest, params.dataset.timestamp)
+        latest = online_load.latest_per_entity(table, params.dataset.entity_id, params.dataset.timestamp, start, end)
+        writer = row_store if params.features.online_store == "rows" else online_load
+        entities = writer.write_latest(store, view, latest, params.dataset.timestamp)
     else:
         store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime(), feature_views=[view])
         window = (ts >= start) & (ts < end)
         entities = int(table.loc[window, params.dataset.entity_id].nunique())
     state[view] = end.isoformat()
     state_file.write_text(json.dumps(state, indent=2))
-    return {"feature_view": view, "start": str(start), "end": str(end), "skipped": False,
-            "entities": entities, "writer": params.features.online_writer}
+    return {"feature_view": view, "start": str(start), "end": str(end), "skipped": False, "entities": entities,
+            "store": params.features.online_store, "writer": params.features.online_writer}
 
 
 def online_features(store, params: Params, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
