@@ -67,7 +67,7 @@ def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: 
 
     p = _params(params)
     df = io.conform(io.read_table(path), p.dataset, path)
-    checked = gate.check(df, p, str(path), p.layout.workdir / "quarantine")
+    checked = gate.check(df, p, str(path), p.layout.workdir / "quarantine", docs_dir=p.layout.reports / "data_docs")
     if as_json:
         _echo_json(checked.to_dict())
     try:

@@ -85,9 +85,31 @@ class GenerateParams(_Section):
     scenario: str = "none"
 
 
+Severity = Literal["error", "warning"]
+
+
+class SeverityParams(_Section):
+    """Per rule family: an error blocks the batch, a warning is reported and lets it pass."""
+    reference_bounds: Severity = "warning"     # column means / quantiles vs the reference profile
+    class_balance: Severity = "warning"        # label positive rate vs the reference profile
+    unseen_category: Severity = "error"        # a categorical value outside the contract's set
+    timestamps: Severity = "error"             # events in the future or older than the window
+    near_duplicates: Severity = "warning"      # rows identical on every feature and the label
+
+
 class ValidateParams(_Section):
     max_null_fraction: float = Field(ge=0, le=1)
     min_rows: int = Field(ge=1)
+    max_rows: int | None = Field(default=None, ge=1)
+    reference_profile: bool = True              # bounds from the statistics of the first accepted training data
+    mean_shift_std: float = Field(default=0.5, gt=0)        # mean within reference mean +- this x reference std
+    quantile_shift_std: float = Field(default=1.0, gt=0)    # 5/50/95% quantiles within reference +- this x std
+    class_balance_tolerance: float = Field(default=0.05, gt=0, le=1)
+    timestamp_window_days: int = Field(default=730, gt=0)  # no event older than now - this
+    future_skew_minutes: int = Field(default=5, ge=0)      # no event later than now + this
+    max_near_duplicate_fraction: float = Field(default=0.01, ge=0, le=1)
+    min_slice_rows: int = Field(default=50, ge=1)           # slice values with fewer rows are reported
+    severity: SeverityParams = SeverityParams()
     on_failure: Literal["reject", "partial"] = "reject"   # partial: continue with the rows that pass
     max_rejected_fraction: float = Field(default=0.05, ge=0, le=1)
     pii_threshold: float = Field(default=0.01, gt=0, le=1)  # share of values that makes a column PII
@@ -304,6 +326,11 @@ class Layout(BaseModel):
     @property
     def model_dir(self) -> Path:
         return self.workdir / "model"
+
+    @property
+    def reference_profile(self) -> Path:
+        """Statistics of the first accepted training data: the suite's reference bounds."""
+        return self.workdir / "reference" / "profile.json"
 
     @property
     def serving_dir(self) -> Path:

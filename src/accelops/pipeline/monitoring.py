@@ -33,7 +33,7 @@ def check_batch(params: Params, batch: Path) -> dict:
     batch = Path(batch)
     mon = lay.reports / "monitoring"
     df = io.conform(io.read_table(batch), c, batch)
-    checked = gate.check(df, params, str(batch), lay.workdir / "quarantine")
+    checked = gate.check(df, params, str(batch), lay.workdir / "quarantine", docs_dir=mon / "data_docs")
     gate.write(checked, mon / f"validation_{batch.stem}.json")
     df = protect(checked.enforce(), c.pii, params.pii, lay.pii_key_file, c.text)
 

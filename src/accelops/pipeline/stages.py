@@ -35,19 +35,22 @@ def validate(params: Params, data: Path | None = None) -> dict:
     """PII scan + Great Expectations suite from the contract + quarantine + label check, then PII
     protection; writes validated.parquet. Raises PiiDetectedError / DataValidationError /
     LabelQualityError (reports written first)."""
-    from accelops.validation import gate
+    from accelops.validation import gate, profile
     from accelops.validation.pii import protect
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
     df = io.conform(io.read_table(source), params.dataset, source)
-    checked = gate.check(df, params, str(source), lay.workdir / "quarantine")
+    checked = gate.check(df, params, str(source), lay.workdir / "quarantine", docs_dir=lay.reports / "data_docs")
     report_path = gate.write(checked, lay.reports / "validation.json")
-    log.info("validation of %s: %d rows, %d/%d expectations passed, %d rows quarantined", source,
-             checked.report.rows, checked.report.evaluated - len(checked.report.failures), checked.report.evaluated,
-             checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
+    r = checked.report
+    log.info("validation of %s: %d rows, %d/%d expectations passed (%d errors, %d warnings), %d rows quarantined",
+             source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
+             len(r.warnings), checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
     accepted = checked.enforce()
     labels = _label_check(params, accepted, str(source)) if params.validate_.label_check else None
+    if profile.save_if_missing(accepted, params.dataset, str(source), lay.reference_profile):
+        log.info("reference profile written to %s (later batches are bounded by it)", lay.reference_profile)
     safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)
     return {"validated": str(lay.validated), "report": str(report_path), "rows": len(safe),

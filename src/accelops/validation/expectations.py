@@ -1,27 +1,35 @@
-"""A Great Expectations 1.x suite derived from the dataset contract, and running it.
+"""A Great Expectations 1.x suite derived from the dataset contract and the reference profile, and
+running it (optionally rendering Data Docs).
 
-Results are reduced to counts and rates (result format BASIC with no unexpected values),
-so no raw value, and therefore no PII, is ever copied into a report.
+Each rule carries a severity from params (GE's own `severity`: critical = error, blocks the batch;
+warning = reported). Results are reduced to counts and rates (result format BASIC with no
+unexpected values), so no raw value, and therefore no PII, is ever copied into a report.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
 import pandas as pd
 
 from accelops.config import DatasetParams, ValidateParams
 from accelops.errors import DataValidationError
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+GX_SEVERITY = {"error": "critical", "warning": "warning"}
 
 
 @dataclass
 class ValidationReport:
     source: str
     rows: int
-    success: bool
+    success: bool                      # no error-severity rule failed
     evaluated: int
-    failures: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)     # error severity: these block
+    warnings: list[dict] = field(default_factory=list)     # warning severity: reported only
+    suite_version: str = ""
+    data_docs: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -31,18 +39,31 @@ class ValidationReport:
             raise DataValidationError(self.source, self.failures)
 
 
-def build_expectations(contract: DatasetParams, rules: ValidateParams) -> list:
-    """The suite: columns, row count, nulls, ranges, category sets, label values, unique keys."""
+def build_expectations(contract: DatasetParams, rules: ValidateParams, profile: dict | None = None,
+                       now: pd.Timestamp | None = None) -> list:
+    """Contract rules (columns, row count, nulls, ranges, category sets, label values, unique keys,
+    timestamp window) plus, given a reference profile, mean / quantile / class-balance bounds."""
     import great_expectations as gx
 
     E = gx.expectations
+    sev = {k: GX_SEVERITY[v] for k, v in rules.severity.model_dump().items()}
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    ts = contract.timestamp
     exps = [
         E.ExpectTableColumnsToMatchSet(column_set=contract.columns, exact_match=True),
-        E.ExpectTableRowCountToBeBetween(min_value=rules.min_rows),
-        E.ExpectCompoundColumnsToBeUnique(column_list=[contract.entity_id, contract.timestamp]),
+        E.ExpectTableRowCountToBeBetween(min_value=rules.min_rows, max_value=rules.max_rows),
+        E.ExpectCompoundColumnsToBeUnique(column_list=[contract.entity_id, ts]),
         E.ExpectColumnValuesToBeInSet(column=contract.label, value_set=[0, 1]),
+        E.ExpectColumnMaxToBeBetween(column=ts, max_value=now + pd.Timedelta(minutes=rules.future_skew_minutes),
+                                     severity=sev["timestamps"]),
+        E.ExpectColumnMinToBeBetween(column=ts, min_value=now - pd.Timedelta(days=rules.timestamp_window_days),
+                                     severity=sev["timestamps"]),
+        E.ExpectCompoundColumnsToBeUnique(column_list=[*contract.feature_columns, contract.label],
+                                          mostly=1.0 - rules.max_near_duplicate_fraction,
+                                          severity=sev["near_duplicates"],
+                                          meta={"check": "near_duplicates"}),
     ]
-    for col in (contract.entity_id, contract.timestamp, contract.label):
+    for col in (contract.entity_id, ts, contract.label):
         exps.append(E.ExpectColumnValuesToNotBeNull(column=col))
     mostly = 1.0 - rules.max_null_fraction
     for col, (lo, hi) in contract.numeric_features.items():
@@ -51,12 +72,52 @@ def build_expectations(contract: DatasetParams, rules: ValidateParams) -> list:
             exps.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
     for col, values in contract.categorical_features.items():
         exps.append(E.ExpectColumnValuesToNotBeNull(column=col, mostly=mostly))
-        exps.append(E.ExpectColumnValuesToBeInSet(column=col, value_set=list(values)))
+        exps.append(E.ExpectColumnValuesToBeInSet(column=col, value_set=list(values), severity=sev["unseen_category"]))
+    if profile and rules.reference_profile:
+        exps += _reference_bounds(contract, rules, profile, sev)
     return exps
 
 
-def run_suite(df: pd.DataFrame, contract: DatasetParams, rules: ValidateParams, source: str) -> ValidationReport:
-    """Validate a frame that already passed `io.conform`; never raises for failed rules."""
+def _reference_bounds(contract: DatasetParams, rules: ValidateParams, profile: dict, sev: dict) -> list:
+    import great_expectations as gx
+
+    E = gx.expectations
+    out = []
+    for col, stats in profile["numeric"].items():
+        if col not in contract.numeric_features or not stats["std"] == stats["std"]:   # skip NaN std
+            continue
+        m, s = stats["mean"], max(stats["std"], 1e-12)
+        k, kq = rules.mean_shift_std * s, rules.quantile_shift_std * s
+        out.append(E.ExpectColumnMeanToBeBetween(column=col, min_value=m - k, max_value=m + k,
+                                                 severity=sev["reference_bounds"], meta={"check": "reference"}))
+        q05, q50, q95 = stats["quantiles"]
+        out.append(E.ExpectColumnMedianToBeBetween(column=col, min_value=q50 - kq, max_value=q50 + kq,
+                                                   severity=sev["reference_bounds"], meta={"check": "reference"}))
+        # the tails: at least 90% of values inside the reference 5-95% band widened by the same margin
+        # (GE 1.24's quantile expectation cannot store its result: numpy bools in success_details)
+        out.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=q05 - kq, max_value=q95 + kq, mostly=0.9,
+                                                   severity=sev["reference_bounds"], meta={"check": "reference"}))
+    rate, tol = profile["label_rate"], rules.class_balance_tolerance
+    out.append(E.ExpectColumnMeanToBeBetween(column=contract.label, min_value=max(0.0, rate - tol),
+                                             max_value=min(1.0, rate + tol), severity=sev["class_balance"],
+                                             meta={"check": "class_balance"}))
+    return out
+
+
+def suite_version(contract: DatasetParams, rules: ValidateParams, profile: dict | None) -> str:
+    """A content hash of what the suite is built from (contract, rules, reference profile), recorded
+    with every run; the time window moves with 'now' but its definition is part of the rules."""
+    from accelops.validation.profile import digest
+
+    return digest({"contract": contract.model_dump(mode="json"), "rules": rules.model_dump(mode="json"),
+                   "profile": profile if rules.reference_profile else None})
+
+
+def run_suite(df: pd.DataFrame, contract: DatasetParams, rules: ValidateParams, source: str,
+              profile: dict | None = None, docs_dir: Path | None = None,
+              result_format: dict | None = None) -> ValidationReport:
+    """Validate a frame that already passed `io.conform`; never raises for failed rules. With
+    `docs_dir`, Great Expectations' Data Docs for this run are built there (index.html)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -64,20 +125,46 @@ def run_suite(df: pd.DataFrame, contract: DatasetParams, rules: ValidateParams, 
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = ctx.data_sources.add_pandas("batch").add_dataframe_asset("frame") \
         .add_batch_definition_whole_dataframe("whole")
-    suite = ctx.suites.add(gx.ExpectationSuite(name=f"{contract.name}_contract",
-                                               expectations=build_expectations(contract, rules)))
+    expectations = build_expectations(contract, rules, profile)
+    version = suite_version(contract, rules, profile)
+    suite = ctx.suites.add(gx.ExpectationSuite(name=f"{contract.name}_contract", expectations=expectations,
+                                               meta={"suite_version": version}))
     definition = ctx.validation_definitions.add(
         gx.ValidationDefinition(name=f"{contract.name}_validation", data=batch, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": df}, result_format=RESULT_FORMAT)
-    failures = [_describe(r) for r in result.results if not r.success]
-    return ValidationReport(source=source, rows=len(df), success=bool(result.success),
-                            evaluated=len(result.results), failures=failures)
+    fmt = result_format or RESULT_FORMAT
+    if docs_dir is None:
+        result = definition.run(batch_parameters={"dataframe": df}, result_format=fmt)
+    else:
+        result = _run_with_docs(ctx, definition, df, fmt, Path(docs_dir))
+    described = [_describe(r) for r in result.results if not r.success]
+    failures = [f for f in described if f["severity"] == "error"]
+    warnings = [f for f in described if f["severity"] == "warning"]
+    return ValidationReport(source=source, rows=len(df), success=not failures, evaluated=len(result.results),
+                            failures=failures, warnings=warnings, suite_version=version,
+                            data_docs=str(Path(docs_dir) / "index.html") if docs_dir else None)
+
+
+def _run_with_docs(ctx, definition, df: pd.DataFrame, fmt: dict, docs_dir: Path):
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    ctx.add_data_docs_site(site_name="accelops", site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+    checkpoint = ctx.checkpoints.add(gx.Checkpoint(name="accelops", validation_definitions=[definition],
+                                                   actions=[UpdateDataDocsAction(name="data_docs")],
+                                                   result_format=fmt))
+    run = checkpoint.run(batch_parameters={"dataframe": df})
+    return next(iter(run.run_results.values()))
 
 
 def _describe(r) -> dict:
     kw = {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"}
     res = r.result or {}
     rule = r.expectation_config.type
+    check = (r.expectation_config.meta or {}).get("check")
     if "unexpected_count" in res:
         observed = f"{res['unexpected_count']} of {res.get('element_count')} rows ({res.get('unexpected_percent', 0):.2f}%) violate"
     elif rule == "expect_table_columns_to_match_set" and isinstance(res.get("observed_value"), list):
@@ -85,12 +172,28 @@ def _describe(r) -> dict:
         observed = f"unexpected column(s) {sorted(seen - expected_cols)}, missing {sorted(expected_cols - seen)}"
         kw = {"column_set": "the dataset contract's columns"}
     elif "observed_value" in res:
-        observed = f"observed {res['observed_value']!r}"
+        observed = f"observed {_plain(res['observed_value'])!r}"
     else:
         observed = "failed"
     if r.exception_info and r.exception_info.get("raised_exception"):
         observed = f"could not be evaluated: {r.exception_info.get('exception_message')}"
-    expected = {k: v for k, v in kw.items() if k not in {"column", "column_list"}}
-    return {"column": kw.get("column"), "columns": kw.get("column_list", []), "rule": rule,
-            "observed": observed, "expected": expected or "no violations",
-            "unexpected_count": res.get("unexpected_count")}
+    if check == "near_duplicates":
+        kw = {"mostly": kw.get("mostly")}            # don't echo the whole feature list
+    expected = {k: _plain(v) for k, v in kw.items() if k not in {"column", "column_list"}}
+    severity = "warning" if str(r.expectation_config.severity).lower().endswith("warning") else "error"
+    return {"column": kw.get("column"), "columns": [] if check == "near_duplicates" else kw.get("column_list", []),
+            "rule": rule, "check": check, "severity": severity, "observed": observed,
+            "expected": expected or "no violations", "unexpected_count": res.get("unexpected_count")}
+
+
+def _plain(v):
+    """JSON-friendly numbers and timestamps for reports."""
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "item"):
+        return v.item()
+    return v

@@ -1,5 +1,8 @@
 """The data-quality gate every batch passes through (training input, monitoring batches, CLI):
-PII scan of every column, the contract suite, quarantine of failing rows, and the failure policy."""
+PII scan of every column, the suite (contract + reference-profile bounds, each rule an error or a
+warning), quarantine of rows failing error rules, the failure policy, and provenance (the input's
+content hash and the suite version) with data-quality facts (class balance, near-duplicates,
+thinly populated slices)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from accelops.config import Params
-from accelops.validation.expectations import ValidationReport, run_suite
+from accelops.validation import profile as profiles
+from accelops.validation.expectations import ValidationReport, run_suite, suite_version
 from accelops.validation.pii_scan import PiiScan, scan
 from accelops.validation.quarantine import row_failures, write_quarantine
 
@@ -25,10 +29,13 @@ class BatchCheck:
     quarantine: dict | None
     accepted: pd.DataFrame
     partial: bool = False
+    provenance: dict | None = None
+    quality: dict | None = None
 
     def to_dict(self) -> dict:
         return {**self.report.to_dict(), "pii_scan": self.pii.to_dict(), "quarantine": self.quarantine,
-                "accepted_rows": int(len(self.accepted)), "partial_acceptance": self.partial}
+                "accepted_rows": int(len(self.accepted)), "partial_acceptance": self.partial,
+                "provenance": self.provenance, "data_quality": self.quality}
 
     def enforce(self) -> pd.DataFrame:
         """Raise the named error for a blocked batch; else return the rows that continue."""
@@ -38,22 +45,41 @@ class BatchCheck:
         return self.accepted
 
 
-def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path) -> BatchCheck:
-    """Never raises for data problems: call `.enforce()` (after writing the report) for that."""
+def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
+          docs_dir: Path | None = None) -> BatchCheck:
+    """Never raises for data problems: call `.enforce()` (after writing the report) for that.
+    The reference profile (params.layout.reference_profile) adds its bounds once it exists;
+    `docs_dir` renders Great Expectations' Data Docs for the run there."""
     c, v = params.dataset, params.validate_
+    profile = profiles.load(params.layout.reference_profile) if v.reference_profile else None
+    provenance = {"source": str(source), "source_sha256": _sha256(source),
+                  "suite_version": suite_version(c, v, profile),
+                  "reference_profile": profile and profiles.digest(profile)}
     pii = scan(df, [*c.pii, *c.text], source, v.pii_sample, v.pii_threshold)
     if pii.undeclared:   # nothing else is computed or written from a batch that carries stray PII
-        return BatchCheck(ValidationReport(source, len(df), False, 0, []), pii, None, df.iloc[:0])
-    report = run_suite(df, c, v, source)
+        report = ValidationReport(source, len(df), False, 0, [], suite_version=provenance["suite_version"])
+        return BatchCheck(report, pii, None, df.iloc[:0], provenance=provenance)
+    report = run_suite(df, c, v, source, profile, docs_dir)
+    quality = {"class_balance": profiles.class_balance(df, c) if c.label in df else None,
+               "near_duplicate_rows": profiles.near_duplicates(df, c),
+               "low_support_slices": profiles.slice_support(df, c, v.min_slice_rows),
+               "warnings": len(report.warnings)}
     if report.success:
-        return BatchCheck(report, pii, None, df)
+        return BatchCheck(report, pii, None, df, provenance=provenance, quality=quality)
     reasons = row_failures(df, c, report.failures)
     quarantine = write_quarantine(df, reasons, source, quarantine_dir)
-    row_level = all(f["rule"] in ROW_LEVEL_RULES for f in report.failures)
+    row_level = all(f["rule"] in ROW_LEVEL_RULES and f.get("check") != "reference" for f in report.failures)
     share = quarantine["quarantined_rows"] / max(len(df), 1)
     partial = v.on_failure == "partial" and row_level and share <= v.max_rejected_fraction
     accepted = df[(reasons == "").to_numpy()] if partial else df.iloc[:0]
-    return BatchCheck(report, pii, quarantine, accepted, partial)
+    return BatchCheck(report, pii, quarantine, accepted, partial, provenance, quality)
+
+
+def _sha256(source: str) -> str | None:
+    from accelops.registry.tracking import file_hash
+
+    path = Path(source)
+    return file_hash(path) if path.is_file() else None
 
 
 def write(check_: BatchCheck, path: Path) -> Path:

@@ -19,6 +19,8 @@ def row_failures(df: pd.DataFrame, contract: DatasetParams, failures: list[dict]
     marks: list[tuple[np.ndarray, str]] = []
     for f in failures:
         col, rule = f.get("column"), f["rule"]
+        if f.get("check") in ("reference", "class_balance"):
+            continue                      # batch-level statistics: no row is at fault on its own
         if rule == "expect_column_values_to_not_be_null" and col in df:
             marks.append((df[col].isna().to_numpy(), f"{col}:null"))
         elif rule == "expect_column_values_to_be_between" and col in df:
@@ -34,6 +36,9 @@ def row_failures(df: pd.DataFrame, contract: DatasetParams, failures: list[dict]
             allowed = list(f["expected"]["value_set"])
             ok = df[col].isin(allowed) | df[col].astype(str).isin(set(map(str, allowed)))
             marks.append(((df[col].notna() & ~ok).to_numpy(), f"{col}:set"))
+        elif rule == "expect_compound_columns_to_be_unique" and f.get("check") == "near_duplicates":
+            cols = [*contract.feature_columns, contract.label]
+            marks.append((df.duplicated(cols, keep="first").to_numpy(), "near_duplicate"))
         elif rule == "expect_compound_columns_to_be_unique":
             marks.append((df.duplicated(f["columns"], keep="first").to_numpy(), "duplicate_key"))
     reasons = np.full(len(df), "", dtype=object)
