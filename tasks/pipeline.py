@@ -7,6 +7,7 @@ tags, see bench/results/pipeline.json for the figure without). Add tags only wit
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prefect import task
@@ -22,7 +23,21 @@ _stage = dict(cache_policy=NO_CACHE, persist_result=False)
 
 @task(name="validate", **_stage)
 def validate(params: Params, data: str | None) -> dict:
-    return stages.validate(params, Path(data) if data else None)
+    started = time.time()
+    try:
+        return stages.validate(params, Path(data) if data else None)
+    finally:   # the report is most useful when the batch was stopped
+        _publish_validation(params.layout.reports / "validation.json", started, "validation")
+
+
+def _publish_validation(path: Path, since: float, key: str) -> None:
+    import json
+
+    from accelops.validation.gate import markdown_summary
+
+    if path.exists() and path.stat().st_mtime >= since:
+        create_markdown_artifact(markdown=markdown_summary(json.loads(path.read_text())), key=key,
+                                 description="Data-quality gate: rules failed, quarantine, provenance")
 
 
 @task(name="features", **_stage)
@@ -72,7 +87,12 @@ def materialize(params: Params) -> dict:
 
 @task(name="check-batch", **_stage)
 def check_batch(params: Params, batch: str) -> dict:
-    return monitoring.check_batch(params, Path(batch))
+    started = time.time()
+    try:
+        return monitoring.check_batch(params, Path(batch))
+    finally:
+        report = params.layout.reports / "monitoring" / f"validation_{Path(batch).stem}.json"
+        _publish_validation(report, started, "batch-validation")
 
 
 @task(name="retraining-data", **_stage)

@@ -47,6 +47,8 @@ def test_training_flow_runs_every_stage_and_promotes(project):
     artifact = Artifact.get("evaluation")          # the evaluation summary, visible in the Prefect UI
     assert artifact is not None and artifact.type == "markdown"
     assert "| roc_auc |" in artifact.data and "Calibration: ECE" in artifact.data
+    validation = Artifact.get("validation")
+    assert validation is not None and "ACCEPTED" in validation.data and "suite version" in validation.data
     table = Artifact.get("serving-benchmark")     # the variant table, also in the Prefect UI
     assert table is not None and table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
 
@@ -127,6 +129,11 @@ def test_invalid_batch_stops_monitoring_with_named_error(project):
     with pytest.raises(DataValidationError, match="data_usage_gb"):
         monitoring_flow(batch=str(_batch(params, "missing_spike", 23)), params_path=str(path))
     assert _versions(params) == before
+    from prefect.artifacts import Artifact
+
+    stopped = Artifact.get("batch-validation")        # why it stopped, for the person in the Prefect UI
+    assert stopped is not None and "REJECTED" in stopped.data
+    assert "| error | data_usage_gb | expect_column_values_to_not_be_null |" in stopped.data
 
 
 def test_served_deployments_match_what_monitoring_triggers(project):

@@ -53,6 +53,15 @@ def test_evaluation_report_and_its_mlflow_artifacts(trained):
             "evaluation/evaluation.json", "evaluation/slices.csv", "evaluation/summary.md"} <= listed
     metrics = mlflow.get_run(run_id).data.metrics
     assert {"ece_before", "ece_after", "test_roc_auc_ci_low", "test_f1", "fairness.region.dp_diff"} <= set(metrics)
+    # validation provenance and Data Docs travel with the run
+    from accelops.registry.tracking import file_hash
+
+    run_tags = mlflow.get_run(run_id).data.tags
+    assert run_tags["data.source_sha256"] == file_hash(lay.history)
+    assert run_tags["validation.suite_version"] == json.loads(
+        (lay.reports / "validation.json").read_text())["provenance"]["suite_version"]
+    assert "data_docs/index.html" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "data_docs")}
+    assert lay.reference_profile.exists()                      # the first accepted data became the reference
     assert any(k.startswith("robustness.fgsm.") for k in metrics)
     # the network beside its scikit-learn baseline, with curves and the run's hardware facts
     assert {"baseline_test_roc_auc", "network_minus_baseline_auc", "train_seconds"} <= set(metrics)

@@ -34,8 +34,8 @@ def test_reference_profile_bounds_are_warnings_by_default_and_errors_on_request(
     shifted["monthly_charges"] = shifted["monthly_charges"] * 1.6
     report = _run(shifted, params, profile)
     assert report.success                                              # warnings don't block
-    assert ("monthly_charges", "expect_column_mean_to_be_between", "warning") in _checks(report.warnings)
-    assert ("monthly_charges", "expect_column_median_to_be_between", "warning") in _checks(report.warnings)
+    assert ("monthly_charges", "expect_column_numeric_mean_to_be_between", "warning") in _checks(report.warnings)
+    assert ("monthly_charges", "expect_column_values_to_be_between", "warning") in _checks(report.warnings)
     strict = params.validate_.severity.model_copy(update={"reference_bounds": "error"})
     blocked = _run(shifted, params, profile, severity=strict)
     assert not blocked.success
@@ -43,8 +43,8 @@ def test_reference_profile_bounds_are_warnings_by_default_and_errors_on_request(
         blocked.raise_for_failures()
     msg = str(err.value)
     mean = profile["numeric"]["monthly_charges"]["mean"]
-    assert "column monthly_charges: expect_column_mean_to_be_between: observed" in msg and "min_value" in msg
-    observed = next(f for f in blocked.failures if f["rule"] == "expect_column_mean_to_be_between")
+    assert "column monthly_charges: expect_column_numeric_mean_to_be_between: observed" in msg and "min_value" in msg
+    observed = next(f for f in blocked.failures if f["rule"] == "expect_column_numeric_mean_to_be_between")
     assert observed["expected"]["min_value"] < mean < observed["expected"]["max_value"]
 
 
@@ -52,7 +52,7 @@ def test_class_balance_is_bounded_by_the_reference_rate(small_frame, params, pro
     flipped = small_frame.copy()
     flipped.loc[flipped.index[: len(flipped) // 3], "churned"] = 1
     report = _run(flipped, params, profile)
-    assert ("churned", "expect_column_mean_to_be_between", "warning") in _checks(report.warnings)
+    assert ("churned", "expect_column_numeric_mean_to_be_between", "warning") in _checks(report.warnings)
 
 
 def test_future_and_too_old_timestamps_block(small_frame, params):

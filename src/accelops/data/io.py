@@ -59,7 +59,9 @@ def conform(df: pd.DataFrame, contract: DatasetParams, path: str | Path, require
         df[col] = df[col].astype("float64")
     for col in contract.categorical_features:
         df[col] = df[col].astype("string").astype(object)
-    return df
+    # one block per dtype: the per-column assignments above leave ~20 blocks, and every Great
+    # Expectations metric then re-consolidates a copy (measured 2.8x slower validation)
+    return df.copy()
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:

@@ -233,6 +233,9 @@ def register(params: Params, reason: str = "scheduled") -> dict:
         for f in ("validation.json", "label_quality.json", "training.json", "metrics.json", "training_curves.png"):
             if (lay.reports / f).exists():
                 mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
+        if (lay.reports / "data_docs" / "index.html").exists():
+            mlflow.log_artifacts(str(lay.reports / "data_docs"), artifact_path="data_docs")
+        mlflow.set_tags(_provenance_tags(lay.reports / "validation.json"))
         mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
         serving = _log_benchmark(lay.reports / "benchmark")
         model_uri = tracking.log_model(lay.model_dir, features_only.head(5), test["prediction"].head(5).to_numpy(),
@@ -253,6 +256,14 @@ def register(params: Params, reason: str = "scheduled") -> dict:
     log.info("registered %s v%s: %s (%s)", decision.model_name, decision.version,
              "PROMOTED to @champion" if decision.promoted else "champion kept", decision.reason)
     return out
+
+
+def _provenance_tags(validation_file: Path) -> dict:
+    """The training input's content hash, the suite version and the reference profile, as run tags."""
+    prov = (json.loads(validation_file.read_text()).get("provenance") or {}) if validation_file.exists() else {}
+    return {"data.source": str(prov.get("source")), "data.source_sha256": str(prov.get("source_sha256")),
+            "validation.suite_version": str(prov.get("suite_version")),
+            "validation.reference_profile": str(prov.get("reference_profile"))}
 
 
 def _log_benchmark(folder: Path) -> dict | None:

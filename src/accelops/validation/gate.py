@@ -86,3 +86,32 @@ def write(check_: BatchCheck, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(check_.to_dict(), indent=2, default=str))
     return path
+
+
+def markdown_summary(report: dict) -> str:
+    """The validation report for people (Prefect artifact): verdict, each failed rule with column,
+    severity, observation and expectation, quarantine, provenance. Counts only, never values."""
+    verdict = "ACCEPTED" if report["success"] else ("PARTIALLY ACCEPTED" if report.get("partial_acceptance")
+                                                    else "REJECTED")
+    pii = report.get("pii_scan") or {}
+    lines = [f"## Validation of `{report['source']}`: {verdict}", "",
+             f"{report['rows']} rows, {report['evaluated']} rules evaluated, {len(report['failures'])} errors, "
+             f"{len(report.get('warnings') or [])} warnings, {report.get('accepted_rows', 0)} rows accepted."]
+    if pii.get("undeclared"):
+        lines += ["", "**Undeclared personal data:** " + ", ".join(
+            f"{f['column']} ({f['detector']}, {f['share']:.1%})" for f in pii["undeclared"])]
+    rows = [*report["failures"], *(report.get("warnings") or [])]
+    if rows:
+        lines += ["", "| severity | column | rule | observed | expected |", "|---|---|---|---|---|"]
+        for f in rows:
+            col = f.get("column") or ",".join(f.get("columns") or []) or "table"
+            lines.append(f"| {f['severity']} | {col} | {f['rule']} | {f['observed']} | {f['expected']} |")
+    if q := report.get("quarantine"):
+        lines += ["", f"{q['quarantined_rows']} rows quarantined ({q['per_rule']}) in `{q['rows_file']}` "
+                      "(raw rows, local only)."]
+    if prov := report.get("provenance"):
+        lines += ["", f"input sha256 `{prov.get('source_sha256')}`, suite version `{prov.get('suite_version')}`, "
+                      f"reference profile `{prov.get('reference_profile')}`"]
+    if report.get("data_docs"):
+        lines += ["", f"Data Docs: `{report['data_docs']}`"]
+    return "\n".join(lines)
