@@ -93,6 +93,12 @@ CASES = {
                     DataValidationError, "column churned: expect_column_values_to_not_be_null"),
     "too few rows": (lambda p: _parquet(_frame().head(20), p.with_suffix(".parquet")), DataValidationError,
                      "expect_table_row_count_to_be_between"),
+    "event in the future": (_mutate(lambda d: d.loc.__setitem__(
+        (slice(0, 0), "event_timestamp"), pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=3))),
+        DataValidationError, "column event_timestamp: expect_column_max_to_be_between"),
+    "event older than the window": (_mutate(lambda d: d.loc.__setitem__(
+        (slice(0, 0), "event_timestamp"), pd.Timestamp("2019-01-01", tz="UTC"))),
+        DataValidationError, "column event_timestamp: expect_column_min_to_be_between"),
     "undeclared PII column": (_mutate(lambda d: d.insert(3, "backup_contact", d["email"])), PiiDetectedError,
                               "column backup_contact: email"),
     "PII inside a feature": (_mutate(lambda d: d.__setitem__("channel", d["email"])), PiiDetectedError,

@@ -40,6 +40,10 @@ def test_canary_sweep_after_the_training_flow(tmp_path, caplog, capsys):
     assert len(files) > 50                              # MLflow store + artifacts, Feast, reports, model, Prefect DB
     leaks = {str(f): hits for f in files if (hits := _hits(f))}
     assert leaks == {}
+    assert any(f.suffix == ".html" and "data_docs" in f.parts for f in files)      # Data Docs are swept too
     out = capsys.readouterr()
+    with capsys.disabled():
+        print(f"\ncanary sweep: {len(files)} files searched ({sum(f.stat().st_size for f in files) / 2**20:.1f} MB), "
+              f"{len(leaks)} with a canary")
     for canary in CANARIES:
         assert canary not in caplog.text and canary not in out.out and canary not in out.err

@@ -8,6 +8,7 @@ unexpected values), so no raw value, and therefore no PII, is ever copied into a
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -207,7 +208,7 @@ def _describe(r) -> dict:
 
 def _plain(v):
     """JSON-friendly numbers and timestamps for reports."""
-    if isinstance(v, pd.Timestamp):
+    if isinstance(v, (pd.Timestamp, datetime.datetime, datetime.date)):
         return v.isoformat()
     if isinstance(v, dict):
         return {k: _plain(x) for k, x in v.items()}
