@@ -3,7 +3,7 @@ gate runs it (a cheap pass-or-fail pass over every rule, counts and observations
 that failed, then the failing rows located with pandas) against the same suite in Great
 Expectations' COMPLETE result format (every failing row's index and value from GE), in one run.
 
-    python bench/validation.py [--rows N]
+    python bench/validation.py [--rows N] [--repeats R]
 
 The data has defects planted (nulls above the tolerated rate, out-of-range values, an unseen
 category, duplicate keys), so both paths must find failing rows; the rows they name are compared.
@@ -27,6 +27,7 @@ TARGET = 0.5
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--results", default=None)
     args = ap.parse_args(argv)
 
@@ -50,16 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     dup = rng.choice(n - 1, 200, replace=False)
     df.loc[dup + 1, ["customer_id", "event_timestamp"]] = df.loc[dup, ["customer_id", "event_timestamp"]].to_numpy()
 
-    t = time.perf_counter()
-    report = run_suite(df, c, rules, "bench", profile)
-    reasons = row_failures(df, c, report.failures)
-    t_ours = time.perf_counter() - t
+    t_ours, t_complete = [], []
+    for _ in range(args.repeats):           # alternate the two paths; best of the repeats for each
+        t = time.perf_counter()
+        report = run_suite(df, c, rules, "bench", profile)
+        reasons = row_failures(df, c, report.failures)
+        t_ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        complete = run_suite(df, c, rules, "bench", profile, result_format={"result_format": "COMPLETE"})
+        t_complete.append(time.perf_counter() - t)
+        del complete
     ours = set(np.flatnonzero(reasons.ne("").to_numpy()))
-
-    t = time.perf_counter()
-    complete = run_suite(df, c, rules, "bench", profile, result_format={"result_format": "COMPLETE"})
-    t_complete = time.perf_counter() - t
-    del complete
+    runs = {"ours": t_ours, "complete": t_complete}
+    t_ours, t_complete = min(t_ours), min(t_complete)
 
     # the rows GE's COMPLETE format names for the same failed row-level rules (located again, untimed)
     import great_expectations as gx
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
           f"same rows: {ours == theirs}")
     emit("validation", {
         "bench": "validation", "rows": n, "expectations": report.evaluated,
-        "baseline": {"complete_seconds": t_complete},
+        "baseline": {"complete_seconds": t_complete}, "runs_seconds": runs,
         "figures": {"basic_plus_locate_seconds": t_ours, "failed_rules": [f"{f['column']}:{f['rule']}" for f in report.failures],
                     "failing_rows": len(ours), "ge_complete_failing_rows": len(theirs), "same_rows": ours == theirs},
         "ratio": ratio, "target": f"<= {TARGET}", "met": ratio <= TARGET and ours == theirs,
