@@ -62,6 +62,11 @@ def test_evaluation_report_and_its_mlflow_artifacts(trained):
         (lay.reports / "validation.json").read_text())["provenance"]["suite_version"]
     assert "data_docs/index.html" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "data_docs")}
     assert lay.reference_profile.exists()                      # the first accepted data became the reference
+    stats = json.loads((lay.reports / "feature_stats.json").read_text())[params.features.feature_view]
+    table = pd.read_parquet(lay.features_table)
+    assert stats["rows"] == len(table) and set(stats["features"]) == set(params.dataset.feature_columns)
+    assert stats["features"]["monthly_charges"]["mean"] == pytest.approx(table["monthly_charges"].mean())
+    assert "reports/feature_stats.json" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "reports")}
     assert any(k.startswith("robustness.fgsm.") for k in metrics)
     # the network beside its scikit-learn baseline, with curves and the run's hardware facts
     assert {"baseline_test_roc_auc", "network_minus_baseline_auc", "train_seconds"} <= set(metrics)

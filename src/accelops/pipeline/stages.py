@@ -90,6 +90,11 @@ def features(params: Params) -> dict:
     store = fs.apply(params, lay.features_table)
     training = fs.training_set(store, params, entity_rows(validated, params.dataset))
     io.write_parquet(training, lay.training_set)
+    from accelops.features.asof import view_specs
+    from accelops.features.stats import view_statistics
+
+    views = {spec.name: list(spec.features) for spec in view_specs(store, params.features.feature_service)}
+    write_json(view_statistics(table, views), lay.reports / "feature_stats.json")
     return {"features": str(lay.features_table), "training_set": str(lay.training_set),
             "rows": len(training), "feature_service": params.features.feature_service}
 
@@ -230,7 +235,8 @@ def register(params: Params, reason: str = "scheduled") -> dict:
         batch.append(Metric("train_seconds", training["seconds"], now, 0))
         batch.append(Metric("onnx_max_abs_logit_diff", training["onnx"]["max_abs_diff"], now, 0))
         client.log_batch(run.info.run_id, metrics=batch)
-        for f in ("validation.json", "label_quality.json", "training.json", "metrics.json", "training_curves.png"):
+        for f in ("validation.json", "label_quality.json", "feature_stats.json", "training.json", "metrics.json",
+                  "training_curves.png"):
             if (lay.reports / f).exists():
                 mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
         if (lay.reports / "data_docs" / "index.html").exists():
