@@ -129,6 +129,23 @@ def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
     assert frame.iloc[3][params.dataset.feature_columns].isna().all()
 
 
+def test_feature_store_yaml_lets_feast_itself_open_the_store(trained):
+    """workdir/feast/feature_store.yaml (relative paths, no secrets) opens the same registry and online
+    store through Feast's own loader, as the Feast CLI would."""
+    from feast import FeatureStore
+
+    params, _ = trained
+    folder = params.layout.feast_dir
+    text = (folder / "feature_store.yaml").read_text()
+    assert str(params.layout.workdir) not in text and "RowSqliteOnlineStore" in text
+    store = FeatureStore(repo_path=str(folder))
+    assert [v.name for v in store.list_feature_views()] == [params.features.feature_view]
+    ids = pd.read_parquet(params.layout.features_table)["customer_id"].head(3).tolist()
+    out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
+                                    entity_rows=[{"customer_id": int(i)} for i in ids]).to_df()
+    assert out["monthly_charges"].notna().all()
+
+
 def test_materialization_is_incremental_and_covers_old_history(trained):
     """The first run covered history months before 'now' (Feast's incremental default would not);
     a second run with no new rows writes nothing; new rows are picked up from where it stopped."""

@@ -21,6 +21,14 @@ import pandas as pd
 from accelops.errors import FeatureStoreError
 
 
+def db_path(config) -> str:
+    """The online store's SQLite file; a relative path is relative to the repo (as Feast resolves it)."""
+    from pathlib import Path
+
+    path = Path(config.online_store.path)
+    return str(Path(config.repo_path) / path) if config.repo_path and not path.is_absolute() else str(path)
+
+
 def latest_per_entity(table: pd.DataFrame, key: str, ts: str, start, end) -> pd.DataFrame:
     """The last row per entity with start <= ts < end (later file rows win ties), as Feast would pull it."""
     window = table[(table[ts] >= start) & (table[ts] < end)]
@@ -110,7 +118,7 @@ def write_latest(store, view_name: str, latest: pd.DataFrame, ts: str) -> int:
            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(entity_key, feature_name) DO UPDATE SET "
            "value = excluded.value, value_text = excluded.value_text, event_ts = excluded.event_ts, "
            "created_ts = excluded.created_ts")
-    conn = sqlite3.connect(config.online_store.path)
+    conn = sqlite3.connect(db_path(config))
     try:
         with conn:
             conn.executemany(sql, rows)

@@ -47,8 +47,11 @@ def _features(view: FeatureView) -> list[str]:
 
 
 def _connect(config: RepoConfig) -> sqlite3.Connection:
-    Path(config.online_store.path).parent.mkdir(parents=True, exist_ok=True)
-    return sqlite3.connect(config.online_store.path)
+    from accelops.features.online_load import db_path
+
+    path = db_path(config)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return sqlite3.connect(path)
 
 
 def _epoch(ts: datetime | None) -> int | None:

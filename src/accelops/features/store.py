@@ -34,18 +34,31 @@ def open_store(params: Params):
 
     feast_dir = params.layout.feast_dir
     feast_dir.mkdir(parents=True, exist_ok=True)
-    online = {"type": "sqlite", "path": str(feast_dir / "online_store.db")}
-    if params.features.online_store == "rows":
-        online = {"type": "accelops.features.row_store.RowSqliteOnlineStore", "path": str(feast_dir / "online_rows.db")}
-    config = RepoConfig(
-        project=params.features.project,
-        registry=str(feast_dir / "registry.db"),
-        provider="local",
-        offline_store={"type": "file"},
-        online_store=online,
-        entity_key_serialization_version=3,
-    )
+    raw = store_config(params)
+    config = RepoConfig(**{**raw, "registry": str(feast_dir / raw["registry"]),
+                           "online_store": {**raw["online_store"], "path": str(feast_dir / raw["online_store"]["path"])}})
+    _write_yaml(raw, feast_dir / "feature_store.yaml")
     return FeatureStore(config=config, repo_path=str(feast_dir))
+
+
+def store_config(params: Params) -> dict:
+    """The store's configuration with paths relative to the Feast directory (workdir/feast): the same
+    dict is written there as feature_store.yaml, so the Feast CLI works on this store
+    (`feast -c .accelops/feast feature-views list`); no absolute paths, no secrets."""
+    online = {"type": "sqlite", "path": "online_store.db"}
+    if params.features.online_store == "rows":
+        online = {"type": "accelops.features.row_store.RowSqliteOnlineStore", "path": "online_rows.db"}
+    return {"project": params.features.project, "registry": "registry.db", "provider": "local",
+            "offline_store": {"type": "file"}, "online_store": online, "entity_key_serialization_version": 3}
+
+
+def _write_yaml(raw: dict, path: Path) -> None:
+    import yaml
+
+    text = "# written by accelops.features.store from params.yaml; paths are relative to this folder\n" + \
+        yaml.safe_dump(raw, sort_keys=False)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def apply(params: Params, table_path: Path):
