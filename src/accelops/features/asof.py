@@ -44,41 +44,68 @@ def view_specs(store, service_name: str) -> list[ViewSpec]:
     return specs
 
 
-def join_view(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str) -> pd.DataFrame:
-    """As-of join of one view onto `entities` (which carries ROW); returns ROW + features, all rows."""
+def match_positions(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str) -> np.ndarray:
+    """For each entity row (input order), the position in `table` of the feature row it gets, or -1.
+
+    Only keys, timestamps and positions go through the sort and the as-of merge; feature values are
+    gathered once afterwards, so no copy of the wide feature table is made (1M rows x 20 features:
+    see bench/training_set.py for time and peak memory)."""
     if len(spec.join_keys) != 1:
         raise NotImplementedError("composite join keys are not supported yet")
     key = spec.join_keys[0]
-    left = entities[[ROW, key, entity_ts]].rename(columns={entity_ts: "__t"})
-    right = table[[key, spec.timestamp, *spec.features]].rename(columns={spec.timestamp: "__ts"})
-    right = right.assign(__order=np.arange(len(right)))
+    n = len(entities)
+    left = pd.DataFrame({"__k": entities[key].array, "__t": entities[entity_ts].array, "__row": np.arange(n)})
+    right = pd.DataFrame({"__k": table[key].array, "__ts": table[spec.timestamp].array,
+                          "__pos": np.arange(len(table))})
     # the latest file row wins among ties: stable sort by (ts, file order), keep last per (key, ts)
-    right = right.sort_values(["__ts", "__order"], kind="stable").drop_duplicates([key, "__ts"], keep="last")
+    right = right.sort_values(["__ts", "__pos"], kind="stable").drop_duplicates(["__k", "__ts"], keep="last")
     left = left.sort_values("__t", kind="stable")
-    if left[key].dtype != right[key].dtype:
-        right[key] = right[key].astype(left[key].dtype)
-    merged = pd.merge_asof(left, right.drop(columns="__order"), left_on="__t", right_on="__ts", by=key,
-                           direction="backward", allow_exact_matches=True)
+    if left["__k"].dtype != right["__k"].dtype:
+        right["__k"] = right["__k"].astype(left["__k"].dtype)
+    merged = pd.merge_asof(left, right, left_on="__t", right_on="__ts", by="__k", direction="backward",
+                           allow_exact_matches=True)
+    pos = merged["__pos"].to_numpy(dtype=np.float64, na_value=np.nan)
     if spec.ttl is not None:
-        stale = (merged["__t"] - merged["__ts"]) > spec.ttl
-        merged.loc[stale, list(spec.features)] = np.nan
-        merged.loc[stale, "__ts"] = pd.NaT
-    merged["__found"] = merged["__ts"].notna()
-    return merged[[ROW, "__found", *spec.features]]
+        pos[((merged["__t"] - merged["__ts"]) > spec.ttl).to_numpy(dtype=bool, na_value=False)] = np.nan
+    out = np.full(n, -1, dtype=np.int64)
+    found = ~np.isnan(pos)
+    out[merged["__row"].to_numpy()[found]] = pos[found].astype(np.int64)
+    return out
+
+
+def gather(table: pd.DataFrame, column: str, positions: np.ndarray) -> np.ndarray:
+    """table[column] at `positions`, missing (NaN / None) where the position is -1."""
+    values = table[column].to_numpy()
+    taken = values[np.maximum(positions, 0)] if len(values) else np.full(len(positions), np.nan)
+    missing = positions < 0
+    if missing.any():
+        taken = taken.astype(np.float64 if taken.dtype.kind in "fiu" else object, copy=True)
+        taken[missing] = np.nan if taken.dtype.kind == "f" else None
+    return taken
+
+
+def join_view(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str) -> pd.DataFrame:
+    """As-of join of one view onto `entities` (which carries ROW): ROW, __found and the features for
+    every entity row, in input order."""
+    pos = match_positions(entities, table, spec, entity_ts)
+    cols = {ROW: entities[ROW].to_numpy(), "__found": pos >= 0}
+    cols.update({f: gather(table, f, pos) for f in spec.features})
+    return pd.DataFrame(cols)
 
 
 def historical_features(store, service_name: str, entities: pd.DataFrame, entity_ts: str,
                         tables: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """(entity rows + features in input order, {view: rows with no feature row in its window})."""
-    out = entities.reset_index(drop=True).copy()
-    out[ROW] = np.arange(len(out))
+    out = entities.reset_index(drop=True)
+    features: dict[str, np.ndarray] = {}
     missing: dict[str, int] = {}
     for spec in view_specs(store, service_name):
         table = (tables or {}).get(spec.name)
         if table is None:
             table = pd.read_parquet(spec.path, columns=[*spec.join_keys, spec.timestamp, *spec.features])
-        joined = join_view(out, table, spec, entity_ts).sort_values(ROW)
-        missing[spec.name] = int((~joined["__found"]).sum())
+        pos = match_positions(out, table, spec, entity_ts)
+        missing[spec.name] = int((pos < 0).sum())
         for f in spec.features:
-            out[f] = joined[f].to_numpy()
-    return out.drop(columns=ROW), missing
+            features[f] = gather(table, f, pos)
+        del table
+    return pd.concat([out, pd.DataFrame(features)], axis=1), missing
