@@ -1,4 +1,4 @@
-"""Typed parameters (params.yaml) and the on-disk layout derived from them.
+"""Typed parameters (params.yaml); the on-disk layout derived from them is `accelops.layout`.
 
 Nothing here runs at import time. `load_params()` is the only place params.yaml is read;
 every stage receives the resulting `Params` object.
@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from accelops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from accelops.layout import Layout
 
 PARAMS_ENV = "ACCELOPS_PARAMS"
 WORKDIR_ENV = "ACCELOPS_WORKDIR"
@@ -276,6 +279,8 @@ class Params(_Section):
 
     @property
     def layout(self) -> "Layout":
+        from accelops.layout import Layout
+
         return Layout.from_params(self)
 
     def replace(self, **sections: object) -> "Params":
@@ -288,104 +293,6 @@ class Params(_Section):
             else:
                 data[key] = value
         return Params.model_validate({**data, "root": self.root})
-
-
-class Layout(BaseModel):
-    """Every file the pipeline reads or writes, derived from params (one place)."""
-
-    model_config = ConfigDict(frozen=True)
-    root: Path
-    workdir: Path
-    history: Path
-    feature_repo: Path
-
-    @classmethod
-    def from_params(cls, params: Params) -> "Layout":
-        root = params.root
-        workdir = Path(os.environ.get(WORKDIR_ENV) or params.paths.workdir)
-        return cls(
-            root=root,
-            workdir=workdir if workdir.is_absolute() else root / workdir,
-            history=_abs(root, params.paths.history),
-            feature_repo=_abs(root, params.paths.feature_repo),
-        )
-
-    # pipeline files (DVC outputs)
-    @property
-    def validated(self) -> Path:
-        return self.workdir / "data" / "validated.parquet"
-
-    @property
-    def features_table(self) -> Path:
-        return self.workdir / "data" / "features.parquet"
-
-    @property
-    def training_set(self) -> Path:
-        return self.workdir / "data" / "training_set.parquet"
-
-    @property
-    def model_dir(self) -> Path:
-        return self.workdir / "model"
-
-    @property
-    def reference_profile(self) -> Path:
-        """Statistics of the first accepted training data: the suite's reference bounds."""
-        return self.workdir / "reference" / "profile.json"
-
-    @property
-    def serving_dir(self) -> Path:
-        """The benchmark's serving.json (recommended variants) and the distilled student."""
-        return self.workdir / "serving"
-
-    @property
-    def predictions(self) -> Path:
-        return self.workdir / "data" / "test_predictions.parquet"
-
-    @property
-    def valid_predictions(self) -> Path:
-        return self.workdir / "data" / "valid_predictions.parquet"
-
-    @property
-    def evaluation_dir(self) -> Path:
-        return self.reports / "evaluation"
-
-    @property
-    def reports(self) -> Path:
-        return self.workdir / "reports"
-
-    @property
-    def metrics_file(self) -> Path:
-        return self.reports / "metrics.json"
-
-    @property
-    def registration_file(self) -> Path:
-        return self.reports / "registration.json"
-
-    @property
-    def drift_decision_file(self) -> Path:
-        return self.reports / "monitoring" / "last_decision.json"
-
-    # tool state
-    @property
-    def mlflow_dir(self) -> Path:
-        return self.workdir / "mlflow"
-
-    @property
-    def feast_dir(self) -> Path:
-        return self.workdir / "feast"
-
-    @property
-    def prefect_home(self) -> Path:
-        return self.workdir / "prefect"
-
-    @property
-    def pii_key_file(self) -> Path:
-        return self.workdir / "secrets" / "pii_hmac.key"
-
-
-def _abs(root: Path, path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else root / p
 
 
 def default_params_path() -> Path:
