@@ -127,12 +127,17 @@ class PiiParams(_Section):
     key_env: str = "ACCELOPS_PII_KEY"
 
 
+class ViewParams(_Section):
+    ttl_days: int = Field(gt=0)
+    features: list[str] = Field(min_length=1)
+    description: str = ""
+
+
 class FeaturesParams(_Section):
     project: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     entity: str
-    feature_view: str
+    views: dict[str, ViewParams] = Field(min_length=1)     # feature views by meaning, each with its TTL
     feature_service: str
-    ttl_days: int = Field(gt=0)
     engine: Literal["asof", "feast"] = "asof"     # point-in-time join engine (definitions always from Feast)
     max_missing_fraction: float = Field(default=0.0, ge=0, le=1)   # entity rows allowed without features
     online_store: Literal["rows", "sqlite"] = "rows"  # rows: one row per entity (row_store); sqlite: Feast's layout
@@ -275,6 +280,13 @@ class Params(_Section):
             raise ValueError(f"evaluate.sensitive must be categorical features; unknown: {sorted(unknown)}")
         if unknown := {d.feature for d in e.directional} - set(c.numeric_features):
             raise ValueError(f"evaluate.directional features must be numeric features; unknown: {sorted(unknown)}")
+        placed = [f for v in self.features.views.values() for f in v.features]
+        if twice := sorted({f for f in placed if placed.count(f) > 1}):
+            raise ValueError(f"features.views: each feature belongs to one view; in several: {twice}")
+        if unknown := sorted(set(placed) - set(c.feature_columns)):
+            raise ValueError(f"features.views: not contract features: {unknown}")
+        if unplaced := [f for f in c.feature_columns if f not in placed]:
+            raise ValueError(f"features.views: contract features in no view: {unplaced}")
         return self
 
     @property

@@ -62,10 +62,13 @@ def test_evaluation_report_and_its_mlflow_artifacts(trained):
         (lay.reports / "validation.json").read_text())["provenance"]["suite_version"]
     assert "data_docs/index.html" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "data_docs")}
     assert lay.reference_profile.exists()                      # the first accepted data became the reference
-    stats = json.loads((lay.reports / "feature_stats.json").read_text())[params.features.feature_view]
+    stats = json.loads((lay.reports / "feature_stats.json").read_text())
     table = pd.read_parquet(lay.features_table)
-    assert stats["rows"] == len(table) and set(stats["features"]) == set(params.dataset.feature_columns)
-    assert stats["features"]["monthly_charges"]["mean"] == pytest.approx(table["monthly_charges"].mean())
+    assert set(stats) == set(params.features.views)                   # one entry per feature view
+    for view, spec in params.features.views.items():
+        assert stats[view]["rows"] == len(table) and list(stats[view]["features"]) == spec.features
+    profile = next(v for v, spec in params.features.views.items() if "monthly_charges" in spec.features)
+    assert stats[profile]["features"]["monthly_charges"]["mean"] == pytest.approx(table["monthly_charges"].mean())
     assert "reports/feature_stats.json" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "reports")}
     assert any(k.startswith("robustness.fgsm.") for k in metrics)
     # the network beside its scikit-learn baseline, with curves and the run's hardware facts
@@ -139,7 +142,9 @@ def test_feature_store_yaml_lets_feast_itself_open_the_store(trained):
     text = (folder / "feature_store.yaml").read_text()
     assert str(params.layout.workdir) not in text and "RowSqliteOnlineStore" in text
     store = FeatureStore(repo_path=str(folder))
-    assert [v.name for v in store.list_feature_views()] == [params.features.feature_view]
+    assert sorted(v.name for v in store.list_feature_views()) == sorted(params.features.views)
+    service = store.get_feature_service(params.features.feature_service)
+    assert sorted(p.name for p in service.feature_view_projections) == sorted(params.features.views)
     ids = pd.read_parquet(params.layout.features_table)["customer_id"].head(3).tolist()
     out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
                                     entity_rows=[{"customer_id": int(i)} for i in ids]).to_df()
@@ -197,14 +202,16 @@ def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained,
             assert (out["store"], out["writer"]) == (layout, writer)
             assert out["entities"] == table["customer_id"].nunique()
             with sqlite3.connect(p.layout.feast_dir / db) as conn:
-                name = conn.execute("select name from sqlite_master where type='table' and name like 'accelops%' "
-                                    "and name != 'accelops_row_layout'").fetchone()[0]
-                dumps.append(conn.execute(f'select * from "{name}" order by 1, 2').fetchall())
+                names = sorted(n for (n,) in conn.execute("select name from sqlite_master where type='table' and "
+                                                          "name like 'accelops%' and name != 'accelops_row_layout'"))
+                assert len(names) == len(params.features.views)              # one table per feature view
+                dumps.append([(n, *row) for n in names
+                              for row in conn.execute(f'select * from "{n}" order by 1, 2').fetchall()])
             frame, unknown = fs.online_features(store, p, ids)
             assert unknown == [10**9]
             frames.append(frame)
         assert len(dumps[0]) == table["customer_id"].nunique() * (len(params.dataset.feature_columns)
-                                                                  if layout == "sqlite" else 1)
+                                                                  if layout == "sqlite" else len(params.features.views))
         assert dumps[0] == dumps[1]
     for frame in frames[1:]:
         pd.testing.assert_frame_equal(frames[0], frame)

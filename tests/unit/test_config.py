@@ -28,6 +28,14 @@ def _raw():
     (lambda r: r["dataset"].update(pii=["plan"]), "dataset", "PII columns can never be features"),
     (lambda r: r.pop("register"), "register", "Field required"),
     (lambda r: r["pii"].update(policy="encrypt"), "pii.policy", "'drop' or 'hash'"),
+    (lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"), "<top>",
+     "each feature belongs to one view; in several: ['plan']"),
+    (lambda r: r["features"]["views"]["customer_usage"]["features"].remove("late_payments"), "<top>",
+     "contract features in no view: ['late_payments']"),
+    (lambda r: r["features"]["views"]["customer_usage"]["features"].append("email"), "<top>",
+     "not contract features: ['email']"),
+    (lambda r: r["features"]["views"]["customer_usage"].update(ttl_days=0), "features.views.customer_usage.ttl_days",
+     "greater than 0"),
 ])
 def test_invalid_params_name_the_key_and_the_problem(mutate, key, problem, tmp_path):
     raw = _raw()

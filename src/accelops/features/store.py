@@ -68,8 +68,8 @@ def apply(params: Params, table_path: Path):
     objects = module.definitions(
         project=params.features.project, entity=params.features.entity, join_key=c.entity_id,
         source_path=str(Path(table_path).resolve()), timestamp_field=c.timestamp,
-        feature_view=params.features.feature_view, numeric=list(c.numeric_features),
-        categorical=list(c.categorical_features), ttl_days=params.features.ttl_days,
+        views={name: v.model_dump() for name, v in params.features.views.items()},
+        numeric=list(c.numeric_features), categorical=list(c.categorical_features),
         feature_service=params.features.feature_service)
     store = open_store(params)
     store.apply(objects)
@@ -88,9 +88,10 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
         out, missing = historical_features(store, params.features.feature_service, entities, c.timestamp)
         share = max(missing.values(), default=0) / max(len(out), 1)
         if share > params.features.max_missing_fraction:
+            worst = max(missing, key=missing.get)
             raise FeatureStoreError(
-                f"{max(missing, key=missing.get)}: {max(missing.values())} of {len(out)} entity rows have no feature "
-                f"row within the {params.features.ttl_days}-day TTL (allowed {params.features.max_missing_fraction:.0%})")
+                f"{worst}: {missing[worst]} of {len(out)} entity rows have no feature row within the view's "
+                f"{params.features.views[worst].ttl_days}-day TTL (allowed {params.features.max_missing_fraction:.0%})")
         return out[[*entities.columns, *c.feature_columns]]
     entity_df = entities.copy()
     entity_df[ROW_ID] = range(len(entity_df))
@@ -100,7 +101,7 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
         lost = len(entity_df) - out[ROW_ID].nunique()
         raise FeatureStoreError(
             f"Feast returned {len(out)} rows for {len(entity_df)} entity rows ({lost} lost, "
-            f"e.g. no feature row within the {params.features.ttl_days}-day TTL)")
+            "e.g. no feature row within a view's TTL)")
     out = out.sort_values(ROW_ID).drop(columns=[ROW_ID]).reset_index(drop=True)
     return out[[*entities.columns, *c.feature_columns]]
 
@@ -114,28 +115,32 @@ def materialize(store, params: Params, table: pd.DataFrame) -> dict:
     beside the registry) or, on the first run, from the table's first timestamp, up to its last."""
     import json
 
-    ts = table[params.dataset.timestamp]
+    c = params.dataset
+    ts = table[c.timestamp]
     state_file = params.layout.feast_dir / "materialized.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
-    view = params.features.feature_view
-    start = pd.Timestamp(state[view]) if view in state else ts.min()
     end = ts.max() + pd.Timedelta(seconds=1)
-    if start >= end:
-        return {"feature_view": view, "start": str(start), "end": str(end), "entities": 0, "skipped": True}
-    if params.features.online_writer == "bulk":
-        from accelops.features import online_load, row_store
+    views: dict[str, dict] = {}
+    for view in params.features.views:
+        start = pd.Timestamp(state[view]) if view in state else ts.min()
+        if start >= end:
+            views[view] = {"start": str(start), "end": str(end), "entities": 0, "skipped": True}
+            continue
+        if params.features.online_writer == "bulk":
+            from accelops.features import online_load, row_store
 
-        latest = online_load.latest_per_entity(table, params.dataset.entity_id, params.dataset.timestamp, start, end)
-        writer = row_store if params.features.online_store == "rows" else online_load
-        entities = writer.write_latest(store, view, latest, params.dataset.timestamp)
-    else:
-        store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime(), feature_views=[view])
-        window = (ts >= start) & (ts < end)
-        entities = int(table.loc[window, params.dataset.entity_id].nunique())
-    state[view] = end.isoformat()
-    state_file.write_text(json.dumps(state, indent=2))
-    return {"feature_view": view, "start": str(start), "end": str(end), "skipped": False, "entities": entities,
-            "store": params.features.online_store, "writer": params.features.online_writer}
+            latest = online_load.latest_per_entity(table, c.entity_id, c.timestamp, start, end)
+            writer = row_store if params.features.online_store == "rows" else online_load
+            entities = writer.write_latest(store, view, latest, c.timestamp)
+        else:
+            store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime(), feature_views=[view])
+            entities = int(table.loc[(ts >= start) & (ts < end), c.entity_id].nunique())
+        views[view] = {"start": str(start), "end": str(end), "entities": entities, "skipped": False}
+        state[view] = end.isoformat()
+        state_file.write_text(json.dumps(state, indent=2))
+    return {"start": min(v["start"] for v in views.values()), "end": str(end),
+            "entities": max(v["entities"] for v in views.values()), "skipped": all(v["skipped"] for v in views.values()),
+            "store": params.features.online_store, "writer": params.features.online_writer, "views": views}
 
 
 def online_features(store, params: Params, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
