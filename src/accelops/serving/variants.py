@@ -17,6 +17,7 @@ from accelops.errors import ServingError
 
 log = logging.getLogger(__name__)
 STUDENT_DIR = "student"
+PIN_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,9 @@ class TorchRunner:
 
         tn, tc = torch.from_numpy(xn), torch.from_numpy(xc)
         if self.cuda:
-            tn, tc = tn.pin_memory().to(self.device, non_blocking=True), tc.pin_memory().to(self.device, non_blocking=True)
+            if len(xn) >= PIN_ROWS:     # page-locked staging pays off for large copies only
+                tn, tc = tn.pin_memory(), tc.pin_memory()
+            tn, tc = tn.to(self.device, non_blocking=True), tc.to(self.device, non_blocking=True)
         with torch.inference_mode(), torch.autocast(**self.autocast):
             out = self.model(tn, tc)
         return out.double().cpu().numpy()
