@@ -36,13 +36,15 @@ def latest_per_entity(table: pd.DataFrame, key: str, ts: str, start, end) -> pd.
     return order.drop_duplicates(key, keep="last").drop(columns="__order")
 
 
-def _entity_keys(join_key: str, ids: np.ndarray) -> list[bytes]:
+def entity_keys(join_key: str, ids: np.ndarray, version: int = 3) -> list[bytes]:
+    """Feast's serialized entity keys for int64 ids: the fixed prefix derived from Feast once, then
+    each id's 8 little-endian bytes (checked against Feast's encoder)."""
     from feast.infra.key_encoding_utils import serialize_entity_key
     from feast.protos.feast.types.EntityKey_pb2 import EntityKey
     from feast.protos.feast.types.Value_pb2 import Value
 
     probe = serialize_entity_key(EntityKey(join_keys=[join_key], entity_values=[Value(int64_val=0x0102030405060708)]),
-                                 entity_key_serialization_version=3)
+                                 entity_key_serialization_version=version)
     if probe[-8:] != struct.pack("<q", 0x0102030405060708):
         raise FeatureStoreError("unexpected Feast entity key encoding; use features.online_writer: feast")
     prefix = probe[:-8]
@@ -96,7 +98,7 @@ def write_latest(store, view_name: str, latest: pd.DataFrame, ts: str) -> int:
         raise FeatureStoreError(f"{view_name}: bulk online load needs a single join key")
     key = view.entity_columns[0].name
     table = compute_table_id(config.project, view, config.registry.enable_online_feature_view_versioning)
-    keys = _entity_keys(key, latest[key].to_numpy())
+    keys = entity_keys(key, latest[key].to_numpy(), config.entity_key_serialization_version)
     event_ts = pd.to_datetime(latest[ts], utc=True).dt.tz_localize(None).dt.to_pydatetime().tolist()
     columns: list[tuple[str, list, list]] = []
     for feature in view.features:

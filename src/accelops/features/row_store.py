@@ -14,7 +14,6 @@ through it, and `write_latest` bulk-loads it with the Value encodings derived fr
 from __future__ import annotations
 
 import sqlite3
-import struct
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, Sequence
@@ -170,19 +169,14 @@ def _column(view_dtype, values: pd.Series) -> list[bytes]:
 
 def write_latest(store, view_name: str, latest: pd.DataFrame, ts: str) -> int:
     """Bulk upsert of one row per entity (`latest`) into the view's table; returns rows written."""
-    from feast.infra.key_encoding_utils import serialize_entity_key
+    from accelops.features.online_load import entity_keys
 
     config = store.config
     view = store.get_feature_view(view_name)
     if len(view.entity_columns) != 1:
         raise FeatureStoreError(f"{view_name}: bulk online load needs a single join key")
-    key = view.entity_columns[0].name
-    probe = serialize_entity_key(EntityKeyProto(join_keys=[key], entity_values=[Value(int64_val=0x0102030405060708)]),
-                                 entity_key_serialization_version=config.entity_key_serialization_version)
-    if probe[-8:] != struct.pack("<q", 0x0102030405060708):
-        raise FeatureStoreError("unexpected Feast entity key encoding; use features.online_writer: feast")
-    raw = np.ascontiguousarray(latest[key].to_numpy().astype("<i8")).tobytes()
-    keys = [probe[:-8] + raw[i:i + 8] for i in range(0, len(raw), 8)]
+    keys = entity_keys(view.entity_columns[0].name, latest[view.entity_columns[0].name].to_numpy(),
+                       config.entity_key_serialization_version)
     cols = [_column(f.dtype, latest[f.name]) for f in view.features]
     blobs = [b"".join(parts) for parts in zip(*cols)] if cols else [b""] * len(keys)
     stamps = ((pd.to_datetime(latest[ts], utc=True) - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).tolist()
