@@ -15,3 +15,15 @@ def emit(name: str, out: dict, folder: str | Path | None = None) -> Path:
     path.write_text(json.dumps(out, indent=2, default=float))
     print(json.dumps(out, default=float))
     return path
+
+
+def model_frame(params, rows: int, seed: int):
+    """(synthetic history with the windowed aggregates the features stage adds, the model's contract):
+    what the default model trains on, without running the pipeline."""
+    from accelops.data.generator import generate
+    from accelops.features.windows import with_windows
+
+    c = params.dataset
+    frame = with_windows(generate(rows, 90, "2026-06-01", seed=seed).frame, c.entity_id, c.timestamp,
+                         params.features.windows)
+    return frame, params.model_dataset

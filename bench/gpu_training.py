@@ -22,7 +22,7 @@ import numpy as np
 
 from _loops import macs, matmul_peak, resident_loop
 
-from _results import emit
+from _results import emit, model_frame
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -39,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from accelops.config import load_params
-    from accelops.data.generator import generate
     from accelops.evaluation.metrics import fast_auc
     from accelops.training.device import choose_device, cpu_has_native_bf16
     from accelops.training.export import export_onnx
@@ -53,14 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     dev = torch.device(device.type)
     bf16_ok = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
     params = load_params(REPO / "params.yaml")
-    c, tp = params.dataset, params.train
+    tp = params.train
     small = device.type == "cpu"
     sizes = (256, 512) if small else (4096, 8192)
     peaks = {"fp32": matmul_peak(torch, sizes, 3, device.type)}
     if bf16_ok:
         peaks["bf16"] = matmul_peak(torch, sizes, 3, device.type, torch.bfloat16)
 
-    df = generate(args.rows, 90, "2026-06-01", seed=1).frame
+    df, c = model_frame(params, args.rows, seed=1)
     pre = Preprocessor.fit(df, list(c.numeric_features), list(c.categorical_features))
     a, b = pre.transform(df)
     pin = device.type == "cuda"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import emit
+from _results import emit, model_frame
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_ONLINE, TARGET_BATCH = 1 / 3, 1.4
@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from accelops.config import load_params
-    from accelops.data.generator import generate
     from accelops.serving.benchmark import run_benchmark, table
     from accelops.serving.scorer import Scorer
     from accelops.serving.variants import REFERENCE, load_runner
@@ -67,9 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         bench = bench.model_copy(update={"batch_sizes": [int(b) for b in args.batch_sizes.split(",")]})
     if args.runtimes:
         bench = bench.model_copy(update={"runtimes": args.runtimes.split(",")})
-    c = params.dataset
     threads = bench.threads or available_cores()
-    frame = generate(args.rows, 90, "2026-06-01", seed=7).frame
+    frame, c = model_frame(params, args.rows, seed=7)
     split = time_split(frame, c.timestamp, params.train.split)
     train, valid, test = (frame[split == s].reset_index(drop=True) for s in ("train", "valid", "test"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,7 +24,7 @@ import numpy as np
 
 from _loops import dataloader_loop, macs, matmul_peak, resident_loop
 
-from _results import emit
+from _results import emit, model_frame
 REPO = Path(__file__).resolve().parents[1]
 TARGET_EFFICIENCY, TARGET_LOADER_RATIO = 0.6, 1.5
 
@@ -39,18 +39,17 @@ def main() -> int:
     import torch
 
     from accelops.config import load_params
-    from accelops.data.generator import generate
     from accelops.training.device import available_cores, choose_device
     from accelops.training.model import build_model
     from accelops.training.preprocess import Preprocessor
 
     params = load_params(REPO / "params.yaml")
-    c, tp = params.dataset, params.train
+    tp = params.train
     device = choose_device("cpu", 0)
     print(f"threads={device.threads} cores={available_cores()} device={device.name}", file=sys.stderr)
     peak = matmul_peak(torch)
 
-    df = generate(args.rows, 90, "2026-06-01", seed=1).frame
+    df, c = model_frame(params, args.rows, seed=1)
     pre = Preprocessor.fit(df, list(c.numeric_features), list(c.categorical_features))
     xn_np, xc_np = pre.transform(df)
     xn, xc = torch.from_numpy(xn_np), torch.from_numpy(xc_np)
@@ -74,7 +73,7 @@ def main() -> int:
             rows.append(rec)
 
     def epoch_seconds(n_rows: int) -> float:
-        d = generate(n_rows, 90, "2026-06-01", seed=2).frame
+        d, _ = model_frame(params, n_rows, seed=2)
         a, b = pre.transform(d)
         tn, tc = torch.from_numpy(a), torch.from_numpy(b)
         ty = torch.from_numpy(d[c.label].to_numpy(np.float32))

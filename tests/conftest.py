@@ -48,3 +48,12 @@ def small_frame():
     from accelops.data.generator import generate
 
     return generate(4000, 60, "2026-06-01", seed=3).frame
+
+
+@pytest.fixture
+def redis_server():
+    """A real Redis server on 127.0.0.1 and a free port, stopped by the test; yields "host:port"."""
+    from accelops.features.redis_local import local_redis
+
+    with local_redis() as address:
+        yield address

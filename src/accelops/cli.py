@@ -140,7 +140,7 @@ def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or 
     if not source.exists():
         raise ServingError(f"{source}: no benchmark data (run the training flow, or pass --data)")
     rows = io.read_table(source)
-    if missing := [col for col in [*p.dataset.feature_columns, p.dataset.label] if col not in rows.columns]:
+    if missing := [col for col in [*p.model_dataset.feature_columns, p.dataset.label] if col not in rows.columns]:
         raise ServingError(f"{source}: missing column(s) {missing}")
     safe = model.removeprefix("models:/").replace("/", "-").replace("@", "-")
     out = p.layout.reports / "bench" / safe
@@ -149,7 +149,7 @@ def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or 
         work = Path(tmp) / "serving"
         if serving_dir is not None:
             shutil.copytree(serving_dir, work)
-        result = run_benchmark(model_dir, rows, p.dataset, p.benchmark, out, work)
+        result = run_benchmark(model_dir, rows, p.model_dataset, p.benchmark, out, work)
     result["model"] = model
     _echo_json(result) if as_json else typer.echo(table(result) + f"\n\nwritten to {out}")
 

@@ -133,15 +133,44 @@ class ViewParams(_Section):
     description: str = ""
 
 
+class WindowParams(_Section):
+    """Trailing per-entity aggregates, computed point in time at each feature row's timestamp over
+    (ts - days, ts]: `events_{d}d` (rows in the window) and `{column}_mean_{d}d` (mean of non-null values)."""
+    days: list[int] = Field(min_length=1)
+    count: bool = True
+    mean: list[str] = []
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "WindowParams":
+        if len(set(self.days)) != len(self.days) or min(self.days) <= 0:
+            raise ValueError(f"days must be distinct positive integers, got {self.days}")
+        if not self.count and not self.mean:
+            raise ValueError("windows: enable count or list columns under mean")
+        return self
+
+    def columns(self) -> dict[str, str | None]:
+        """{aggregate name: source column (None for the event count)}, in a stable order."""
+        out: dict[str, str | None] = {}
+        for d in self.days:
+            if self.count:
+                out[f"events_{d}d"] = None
+            out |= {f"{col}_mean_{d}d": col for col in self.mean}
+        return out
+
+
 class FeaturesParams(_Section):
     project: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     entity: str
     views: dict[str, ViewParams] = Field(min_length=1)     # feature views by meaning, each with its TTL
+    windows: WindowParams | None = None                    # trailing aggregates (model inputs, in a view)
     feature_service: str
     engine: Literal["asof", "feast"] = "asof"     # point-in-time join engine (definitions always from Feast)
     max_missing_fraction: float = Field(default=0.0, ge=0, le=1)   # entity rows allowed without features
-    online_store: Literal["rows", "sqlite"] = "rows"  # rows: one row per entity (row_store); sqlite: Feast's layout
+    online_store: Literal["rows", "sqlite", "redis"] = "rows"  # rows: one row per entity (row_store);
+    #                                          sqlite: Feast's layout; redis: Feast's Redis store at `redis`
     online_writer: Literal["bulk", "feast"] = "bulk"  # bulk: latest per entity, one executemany; feast: materialize()
+    redis: str = Field(default="127.0.0.1:6379", pattern=r"^[^,=\s]+:\d+$")  # host:port; password only from
+    #                                          the ACCELOPS_REDIS_PASSWORD environment variable, never in a file
 
 
 class TrainParams(_Section):
@@ -280,14 +309,32 @@ class Params(_Section):
             raise ValueError(f"evaluate.sensitive must be categorical features; unknown: {sorted(unknown)}")
         if unknown := {d.feature for d in e.directional} - set(c.numeric_features):
             raise ValueError(f"evaluate.directional features must be numeric features; unknown: {sorted(unknown)}")
+        w = self.features.windows
+        if w is not None and (unknown := sorted(set(w.mean) - set(c.numeric_features))):
+            raise ValueError(f"features.windows.mean must be numeric contract features; unknown: {unknown}")
+        if w is not None and (clash := sorted(set(w.columns()) & (set(c.feature_columns) | {c.entity_id, c.timestamp, c.label}))):
+            raise ValueError(f"features.windows: aggregate names clash with contract columns: {clash}")
+        model = self.model_dataset.feature_columns
         placed = [f for v in self.features.views.values() for f in v.features]
         if twice := sorted({f for f in placed if placed.count(f) > 1}):
             raise ValueError(f"features.views: each feature belongs to one view; in several: {twice}")
-        if unknown := sorted(set(placed) - set(c.feature_columns)):
-            raise ValueError(f"features.views: not contract features: {unknown}")
-        if unplaced := [f for f in c.feature_columns if f not in placed]:
-            raise ValueError(f"features.views: contract features in no view: {unplaced}")
+        if unknown := sorted(set(placed) - set(model)):
+            raise ValueError(f"features.views: neither contract features nor windowed aggregates: {unknown}")
+        if unplaced := [f for f in model if f not in placed]:
+            raise ValueError(f"features.views: features in no view: {unplaced}")
         return self
+
+    @property
+    def model_dataset(self) -> DatasetParams:
+        """The contract as the model sees it: the contract's features plus the windowed aggregates
+        (numeric; counts bounded below by 0, means by their column's bounds). Validation, PII and
+        drift use `dataset`; training, evaluation, serving and registration use this."""
+        w = self.features.windows
+        if w is None:
+            return self.dataset
+        bounds = {name: ((0.0, None) if col is None else self.dataset.numeric_features[col])
+                  for name, col in w.columns().items()}
+        return self.dataset.model_copy(update={"numeric_features": {**self.dataset.numeric_features, **bounds}})
 
     @property
     def layout(self) -> "Layout":

@@ -12,13 +12,14 @@ from helpers import write_params
 
 def test_ddp_two_processes_match_single_process_quality(tmp_path, small_frame):
     from accelops.config import load_params
+    from accelops.features.windows import with_windows
     from accelops.training.split import time_split
     from accelops.training.train import train_model
 
     params_path = write_params(tmp_path, train={"epochs": 6, "patience": 6, "threads": 1, "batch_size": 256, "precision": "fp32"})
     params = load_params(params_path)
     data = tmp_path / "training_set.parquet"
-    small_frame.to_parquet(data)
+    with_windows(small_frame, "customer_id", "event_timestamp", params.features.windows).to_parquet(data)
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     res = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", "-m", "accelops.training.distributed",
                           "--params", str(params_path), "--training-set", str(data), "--out", str(tmp_path / "ddp")],
@@ -30,6 +31,7 @@ def test_ddp_two_processes_match_single_process_quality(tmp_path, small_frame):
 
     df = pd.read_parquet(data)
     split = time_split(df, params.dataset.timestamp, params.train.split)
-    single = train_model(df[split == "train"], df[split == "valid"], params.dataset, params.train, tmp_path / "one")
+    single = train_model(df[split == "train"], df[split == "valid"], params.model_dataset, params.train,
+                         tmp_path / "one")
     assert ddp["best_valid_auc"] > 0.7, (ddp["best_valid_auc"], single.best_valid_auc)
     assert abs(ddp["best_valid_auc"] - single.best_valid_auc) < 0.02, (ddp["best_valid_auc"], single.best_valid_auc)

@@ -91,7 +91,7 @@ def test_served_model_applies_the_fitted_temperature(trained):
     served = mlflow.pyfunc.load_model(out["register"]["model_uri"])
     # the served variant is the benchmark's batch recommendation: as close to fp32 eager as it measured
     batch = json.loads((params.layout.reports / "benchmark" / "benchmark.json").read_text())["recommendation"]["batch"]
-    diff = np.abs(np.asarray(served.predict(test[params.dataset.feature_columns])) - test["prediction"])
+    diff = np.abs(np.asarray(served.predict(test[params.model_dataset.feature_columns])) - test["prediction"])
     assert diff.max() <= batch["max_prob_diff"] + 1e-6
     raw = 1 / (1 + np.exp(-test["logit"]))
     assert Predictor(params.layout.model_dir).temperature != 1.0
@@ -116,6 +116,14 @@ def test_point_in_time_training_set_keeps_every_row_in_order(trained):
     pd.testing.assert_series_equal(ts[c.entity_id], validated[c.entity_id], check_names=False)
     np.testing.assert_allclose(ts["monthly_charges"], validated["monthly_charges"])
     assert (ts["plan"] == validated["plan"]).all()
+    # the windowed aggregates arrive through their own view, as of each row's time
+    from accelops.features.windows import window_features
+
+    expected = window_features(validated, c.entity_id, c.timestamp, params.features.windows)
+    for col in expected:
+        np.testing.assert_allclose(ts[col], expected[col], rtol=1e-9, err_msg=col)
+    assert (ts["events_7d"] >= 1).all() and (ts["events_30d"] >= ts["events_7d"]).all()
+    assert (ts["events_30d"] > 1).any()
 
 
 def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
@@ -129,7 +137,7 @@ def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
     frame, unknown = online_features(open_store(params), params, ids)
     assert unknown == [10**9] and list(frame["customer_id"]) == ids
     np.testing.assert_allclose(frame["monthly_charges"][:3], latest.loc[ids[:3], "monthly_charges"])
-    assert frame.iloc[3][params.dataset.feature_columns].isna().all()
+    assert frame.iloc[3][params.model_dataset.feature_columns].isna().all()
 
 
 def test_feature_store_yaml_lets_feast_itself_open_the_store(trained):
@@ -176,6 +184,32 @@ def test_materialization_is_incremental_and_covers_old_history(trained):
         table.to_parquet(params.layout.features_table)
 
 
+def test_redis_online_store_serves_what_the_sqlite_store_serves(trained, tmp_path, redis_server, monkeypatch):
+    """features.online_store: redis (optional) against a real Redis server: both writers load the
+    latest features per entity, reads go through Feast, unknown ids are reported, and the password
+    (from the environment) never reaches feature_store.yaml."""
+    from accelops.features import store as fs
+
+    params, _ = trained
+    table = pd.read_parquet(params.layout.features_table)
+    ids = table["customer_id"].drop_duplicates().head(5).tolist() + [10**9]
+    expected, _ = fs.online_features(fs.open_store(params), params, ids)
+    for writer in ("bulk", "feast"):
+        p = params.replace(paths={"workdir": str(tmp_path / writer)},
+                           features={"online_store": "redis", "redis": redis_server, "online_writer": writer})
+        store = fs.apply(p, params.layout.features_table)
+        out = fs.materialize(store, p, table)
+        assert (out["store"], out["writer"]) == ("redis", writer)
+        assert out["entities"] == table["customer_id"].nunique()
+        frame, unknown = fs.online_features(store, p, ids)
+        assert unknown == [10**9]
+        pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    monkeypatch.setenv(fs.REDIS_PASSWORD_ENV, "s3cret-not-in-files")
+    fs.open_store(p)
+    written = (p.layout.feast_dir / "feature_store.yaml").read_text()
+    assert redis_server in written and "s3cret" not in written
+
+
 def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained, tmp_path):
     """For both online layouts (Feast's SQLite row per feature; accelops' Feast online store with a
     row per entity) the bulk writer leaves the store row for row as Feast's own materialize does,
@@ -210,7 +244,7 @@ def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained,
             frame, unknown = fs.online_features(store, p, ids)
             assert unknown == [10**9]
             frames.append(frame)
-        assert len(dumps[0]) == table["customer_id"].nunique() * (len(params.dataset.feature_columns)
+        assert len(dumps[0]) == table["customer_id"].nunique() * (len(params.model_dataset.feature_columns)
                                                                   if layout == "sqlite" else len(params.features.views))
         assert dumps[0] == dumps[1]
     for frame in frames[1:]:
@@ -336,7 +370,7 @@ def test_asof_engine_agrees_with_feasts_offline_store_and_keeps_what_feast_drops
     from accelops.features import store as fs
 
     params, _ = trained
-    c = params.dataset
+    c = params.model_dataset
     validated = pd.read_parquet(params.layout.validated)
     ents = validated[[c.entity_id, c.timestamp]].sample(300, random_state=2).reset_index(drop=True)
     ents[c.timestamp] = ents[c.timestamp] + pd.to_timedelta(np.arange(300) % 7, unit="D")

@@ -31,9 +31,16 @@ def _raw():
     (lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"), "<top>",
      "each feature belongs to one view; in several: ['plan']"),
     (lambda r: r["features"]["views"]["customer_usage"]["features"].remove("late_payments"), "<top>",
-     "contract features in no view: ['late_payments']"),
+     "features in no view: ['late_payments']"),
     (lambda r: r["features"]["views"]["customer_usage"]["features"].append("email"), "<top>",
-     "not contract features: ['email']"),
+     "neither contract features nor windowed aggregates: ['email']"),
+    (lambda r: r["features"]["windows"].update(mean=["plan"]), "<top>",
+     "features.windows.mean must be numeric contract features; unknown: ['plan']"),
+    (lambda r: r["features"]["windows"].update(days=[7, 7]), "features.windows", "distinct positive"),
+    (lambda r: r["features"]["windows"].update(days=[7, 14]), "<top>",       # 30-day names left in the view
+     "neither contract features nor windowed aggregates: ['data_usage_gb_mean_30d',"),
+    (lambda r: r["features"]["views"]["customer_usage_windows"]["features"].remove("events_30d"), "<top>",
+     "features in no view: ['events_30d']"),
     (lambda r: r["features"]["views"]["customer_usage"].update(ttl_days=0), "features.views.customer_usage.ttl_days",
      "greater than 0"),
 ])
@@ -45,6 +52,21 @@ def test_invalid_params_name_the_key_and_the_problem(mutate, key, problem, tmp_p
     msg = str(err.value)
     assert msg.startswith("params.yaml: invalid parameters")
     assert f"  {key}" in msg and problem in msg, msg
+
+
+def test_model_dataset_adds_the_windowed_aggregates_with_bounds(tmp_path):
+    raw = _raw()
+    p = parse_params(raw, root=tmp_path)
+    m = p.model_dataset
+    assert m.feature_columns[:len(p.dataset.numeric_features)] == list(p.dataset.numeric_features)
+    assert set(m.numeric_features) - set(p.dataset.numeric_features) == set(p.features.windows.columns())
+    assert m.numeric_features["events_7d"] == (0.0, None)
+    assert m.numeric_features["support_tickets_mean_30d"] == p.dataset.numeric_features["support_tickets"]
+    assert m.categorical_features == p.dataset.categorical_features
+    raw["features"]["windows"] = None
+    raw["features"]["views"].pop("customer_usage_windows")
+    off = parse_params(raw, root=tmp_path)
+    assert off.model_dataset == off.dataset
 
 
 def test_missing_or_malformed_file(tmp_path):

@@ -1,16 +1,20 @@
-"""Build the feature table Feast reads: keys, timestamp and contract features; nothing else."""
+"""Build the feature table Feast reads: keys, timestamp, contract features and their windowed
+aggregates; nothing else."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from accelops.config import DatasetParams
+from accelops.config import DatasetParams, WindowParams
 
 
-def feature_table(validated: pd.DataFrame, contract: DatasetParams) -> pd.DataFrame:
-    """Keys + features only: labels and (protected or not) PII never enter the store."""
+def feature_table(validated: pd.DataFrame, contract: DatasetParams, windows: WindowParams | None = None) -> pd.DataFrame:
+    """Keys + features (+ trailing aggregates, point in time) only: labels and (protected or not) PII
+    never enter the store."""
+    from accelops.features.windows import with_windows
+
     cols = [contract.entity_id, contract.timestamp, *contract.feature_columns]
-    return validated[cols].reset_index(drop=True)
+    return with_windows(validated[cols].reset_index(drop=True), contract.entity_id, contract.timestamp, windows)
 
 
 def entity_rows(validated: pd.DataFrame, contract: DatasetParams) -> pd.DataFrame:

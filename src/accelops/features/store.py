@@ -8,6 +8,7 @@ order, or a FeatureStoreError says how many rows were lost.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from accelops.config import Params
 from accelops.errors import FeatureStoreError
 
 ROW_ID = "__accelops_row__"
+REDIS_PASSWORD_ENV = "ACCELOPS_REDIS_PASSWORD"
 
 
 def _load_definitions_module(repo: Path):
@@ -35,8 +37,12 @@ def open_store(params: Params):
     feast_dir = params.layout.feast_dir
     feast_dir.mkdir(parents=True, exist_ok=True)
     raw = store_config(params)
-    config = RepoConfig(**{**raw, "registry": str(feast_dir / raw["registry"]),
-                           "online_store": {**raw["online_store"], "path": str(feast_dir / raw["online_store"]["path"])}})
+    online = dict(raw["online_store"])
+    if "path" in online:
+        online["path"] = str(feast_dir / online["path"])
+    if online["type"] == "redis" and (password := os.environ.get(REDIS_PASSWORD_ENV)):
+        online["connection_string"] += f",password={password}"          # in memory only, never in the yaml
+    config = RepoConfig(**{**raw, "registry": str(feast_dir / raw["registry"]), "online_store": online})
     _write_yaml(raw, feast_dir / "feature_store.yaml")
     return FeatureStore(config=config, repo_path=str(feast_dir))
 
@@ -48,6 +54,8 @@ def store_config(params: Params) -> dict:
     online = {"type": "sqlite", "path": "online_store.db"}
     if params.features.online_store == "rows":
         online = {"type": "accelops.features.row_store.RowSqliteOnlineStore", "path": "online_rows.db"}
+    elif params.features.online_store == "redis":
+        online = {"type": "redis", "connection_string": params.features.redis}
     return {"project": params.features.project, "registry": "registry.db", "provider": "local",
             "offline_store": {"type": "file"}, "online_store": online, "entity_key_serialization_version": 3}
 
@@ -63,7 +71,7 @@ def _write_yaml(raw: dict, path: Path) -> None:
 
 def apply(params: Params, table_path: Path):
     """Register the definitions against the feature table at `table_path`; returns the store."""
-    c = params.dataset
+    c = params.model_dataset
     module = _load_definitions_module(params.layout.feature_repo)
     objects = module.definitions(
         project=params.features.project, entity=params.features.entity, join_key=c.entity_id,
@@ -81,7 +89,7 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
 
     engine `asof` (default): merge_asof driven by the Feast registry (accelops.features.asof);
     engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError)."""
-    c = params.dataset
+    c = params.model_dataset
     if params.features.engine == "asof":
         from accelops.features.asof import historical_features
 
@@ -130,8 +138,13 @@ def materialize(store, params: Params, table: pd.DataFrame) -> dict:
             from accelops.features import online_load, row_store
 
             latest = online_load.latest_per_entity(table, c.entity_id, c.timestamp, start, end)
-            writer = row_store if params.features.online_store == "rows" else online_load
-            entities = writer.write_latest(store, view, latest, c.timestamp)
+            if params.features.online_store == "redis":     # Feast's own writer, without the offline-store read
+                cols = [c.entity_id, c.timestamp, *params.features.views[view].features]
+                store.write_to_online_store(view, latest[cols].reset_index(drop=True))
+                entities = len(latest)
+            else:
+                writer = row_store if params.features.online_store == "rows" else online_load
+                entities = writer.write_latest(store, view, latest, c.timestamp)
         else:
             store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime(), feature_views=[view])
             entities = int(table.loc[(ts >= start) & (ts < end), c.entity_id].nunique())
@@ -146,7 +159,7 @@ def materialize(store, params: Params, table: pd.DataFrame) -> dict:
 def online_features(store, params: Params, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
     """Latest features for `ids` from the online store, in order; unknown ids are returned as a
     list (and their rows are all-null), never silently empty."""
-    c = params.dataset
+    c = params.model_dataset
     rows = [{c.entity_id: int(i)} for i in ids]
     out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
                                     entity_rows=rows).to_df()

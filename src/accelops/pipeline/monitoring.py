@@ -42,7 +42,7 @@ def check_batch(params: Params, batch: Path) -> dict:
     if champion is None:
         raise _no_champion(params)
     model = mlflow.pyfunc.load_model(f"models:/{params.register_.model_name}@{CHAMPION}")
-    scores = np.asarray(model.predict(df[c.feature_columns]))
+    scores = np.asarray(model.predict(model_inputs(params, df)))
     prediction_log = df[[c.entity_id, c.timestamp]].assign(prediction=scores, model_version=champion.version)
     io.write_parquet(prediction_log, mon / "predictions" / f"{batch.stem}.parquet")
 
@@ -58,6 +58,21 @@ def check_batch(params: Params, batch: Path) -> dict:
         f.write(json.dumps({k: decision[k] for k in ("batch", "drift_share", "retrain", "reason", "decided_at")}) + "\n")
     log.info("drift on %s: %s -> %s", batch.name, drift.reason, "RETRAIN" if drift.retrain else "no retraining")
     return decision
+
+
+def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
+    """The champion's inputs for a batch: its contract features plus the windowed aggregates,
+    computed over the feature history (the last features stage's table) and the batch itself."""
+    from accelops.features.windows import for_new_rows
+
+    c = params.dataset
+    if params.features.windows is None:
+        return df[c.feature_columns]
+    sources = [col for col in params.features.windows.columns().values() if col is not None]
+    history = pd.read_parquet(need(params.layout.features_table, "features"),
+                              columns=[c.entity_id, c.timestamp, *dict.fromkeys(sources)])
+    rows = for_new_rows(history, df, c.entity_id, c.timestamp, params.features.windows)
+    return rows[params.model_dataset.feature_columns]
 
 
 def retraining_data(params: Params, batch: Path) -> Path:

@@ -85,7 +85,7 @@ def features(params: Params) -> dict:
 
     lay = params.layout
     validated = pd.read_parquet(need(lay.validated, "validate"))
-    table = feature_table(validated, params.dataset)
+    table = feature_table(validated, params.dataset, params.features.windows)
     io.write_parquet(table, lay.features_table)
     store = fs.apply(params, lay.features_table)
     training = fs.training_set(store, params, entity_rows(validated, params.dataset))
@@ -111,7 +111,7 @@ def train(params: Params) -> dict:
     from accelops.training.train import train_model
 
     lay = params.layout
-    c = params.dataset
+    c = params.model_dataset
     df = pd.read_parquet(need(lay.training_set, "features"))
     split = time_split(df, c.timestamp, params.train.split)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
@@ -146,7 +146,7 @@ def evaluate(params: Params) -> dict:
     from accelops.training.predict import Predictor
 
     lay = params.layout
-    c = params.dataset
+    c = params.model_dataset
     test = pd.read_parquet(need(lay.predictions, "train"))
     valid = pd.read_parquet(need(lay.valid_predictions, "train"))
     predictor = Predictor(lay.model_dir)
@@ -182,7 +182,7 @@ def benchmark(params: Params) -> dict:
     test = pd.read_parquet(need(lay.predictions, "train"))
     df = pd.read_parquet(need(lay.training_set, "features"))
     train = df[time_split(df, params.dataset.timestamp, params.train.split) == "train"].reset_index(drop=True)
-    result = run_benchmark(lay.model_dir, test, params.dataset, params.benchmark, out, lay.serving_dir,
+    result = run_benchmark(lay.model_dir, test, params.model_dataset, params.benchmark, out, lay.serving_dir,
                            train_df=train, seed=params.train.seed)
     rec = result["recommendation"]
     return {"enabled": True, "variants": len(result["variants"]), "seconds": round(result["seconds"], 1),
@@ -202,7 +202,7 @@ def register(params: Params, reason: str = "scheduled") -> dict:
     from accelops.registry.gate import register_and_gate
 
     lay = params.layout
-    c = params.dataset
+    c = params.model_dataset
     need(lay.metrics_file, "evaluate")
     if params.benchmark.enabled:
         bench = json.loads(need(lay.reports / "benchmark" / "benchmark.json", "benchmark").read_text())

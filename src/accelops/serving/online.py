@@ -30,7 +30,7 @@ def score_online(params: Params, ids: list[int]) -> dict:
 
     version, scorer = champion_scorer(params)
     frame, unknown = fs.online_features(fs.open_store(params), params, ids)
-    c = params.dataset
+    c = params.model_dataset
     known = frame[~frame[c.entity_id].isin(unknown)]        # unknown ids are reported, never scored
     started = time.perf_counter()
     scores = scorer.predict_proba(known) if len(known) else []
