@@ -9,7 +9,8 @@ Measured in one run, threads fixed to the available cores:
     GFLOP/s (6 x multiply-adds per sample for forward + backward), share of peak;
   * the same step fed by a per-row Dataset + DataLoader (baseline for the loop);
   * epoch time at --rows and --big-rows with the default model;
-  * the network's test AUC against the HistGradientBoosting baseline on the same time split.
+  * the network's test AUC against the HistGradientBoosting baseline on the same time split, and
+    against the 109k reference width trained at batch 4096 (is the wider, FLOP-efficient model worth it?).
 Prints a table, then one JSON line (also bench/results/training.json).
 """
 
@@ -105,8 +106,14 @@ def main() -> int:
 
     net_auc = fast_auc(parts["test"][c.label].to_numpy(), Predictor(out).predict_proba(parts["test"]))
     base, _ = train_baseline(parts["train"], parts["valid"], parts["test"], c, tp.baseline_max_iter, 0, 0)
+    # does the width that uses the matmul units well (ref_109k at batch 4096) buy accuracy here?
+    wide_tp = tp.model_copy(update={"precision": "fp32", "hidden": models["ref_109k"], "batch_size": 4096})
+    wide = train_model(parts["train"], parts["valid"], c, wide_tp, out.with_name(out.name + "-wide"))
+    wide_auc = fast_auc(parts["test"][c.label].to_numpy(),
+                        Predictor(out.with_name(out.name + "-wide")).predict_proba(parts["test"]))
     figures.update(network_test_auc=net_auc, baseline_test_auc=base["roc_auc"], network_train_seconds=result.seconds,
-                   baseline_train_seconds=base["seconds"])
+                   baseline_train_seconds=base["seconds"], wide_network_test_auc=wide_auc,
+                   wide_network_train_seconds=wide.seconds)
 
     print(f"fp32 matmul peak: {peak:.1f} GFLOP/s   threads: {device.threads}")
     print(f"{'model':<9} {'params':>7} {'batch':>6} {'samples/s':>10} {'GFLOP/s':>8} {'of peak':>8} "
@@ -116,7 +123,7 @@ def main() -> int:
               f"{r['share_of_peak']:>8.1%} {r['dataloader_samples_per_s']:>10.0f} {r['vs_dataloader']:>8.1f}x")
     print(f"epoch seconds (default model, batch {tp.batch_size}): {figures['epoch_seconds']}")
     print(f"test AUC: network {net_auc:.4f} ({result.seconds:.1f} s)  vs  HistGradientBoosting "
-          f"{base['roc_auc']:.4f} ({base['seconds']:.1f} s)")
+          f"{base['roc_auc']:.4f} ({base['seconds']:.1f} s)  vs  ref_109k@4096 {wide_auc:.4f} ({wide.seconds:.1f} s)")
     default_1024 = next(r for r in rows if r["model"] == "default" and r["batch"] == 1024)
     best = max(rows, key=lambda r: r["share_of_peak"])
     result_json = {
