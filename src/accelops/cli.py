@@ -109,12 +109,15 @@ def features_training_set(entities: Path = typer.Option(...), out: Path = typer.
 @features_app.command("online")
 def features_online(ids: list[int] = typer.Argument(..., help="entity ids"),
                     params: Optional[Path] = ParamsOpt) -> None:
-    """Latest features per entity id from the online store; unknown ids are reported (exit 1)."""
+    """Latest features per entity id from the online store; unknown ids are reported (exit 1), and
+    so are values older than their view's TTL (stale_views; Feast serves them anyway)."""
     from accelops.features import store as fs
 
     p = _params(params)
-    frame, unknown = fs.online_features(fs.open_store(p), p, ids)
-    _echo_json({"features": frame.to_dict(orient="records"), "unknown_ids": unknown})
+    found = fs.online_lookup(fs.open_store(p), p, ids)
+    unknown = found.unknown
+    _echo_json({"features": found.frame.to_dict(orient="records"), "unknown_ids": unknown,
+                "stale_views": found.stale})
     if unknown:
         typer.echo(f"unknown id(s) in the online store: {unknown}", err=True)
         raise typer.Exit(1)

@@ -138,6 +138,16 @@ def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
     assert unknown == [10**9] and list(frame["customer_id"]) == ids
     np.testing.assert_allclose(frame["monthly_charges"][:3], latest.loc[ids[:3], "monthly_charges"])
     assert frame.iloc[3][params.model_dataset.feature_columns].isna().all()
+    # Feast ignores TTLs online; the lookup reports values past their view's TTL (and serves them)
+    from accelops.features.store import online_lookup
+
+    last = latest.loc[ids[:3], "event_timestamp"]
+    fresh = online_lookup(open_store(params), params, ids, now=last.max())
+    assert fresh.stale == {} and fresh.unknown == [10**9]
+    ttl = pd.Timedelta(days=params.features.views["customer_usage_windows"].ttl_days)
+    later = online_lookup(open_store(params), params, ids, now=last.min() + ttl + pd.Timedelta(seconds=1))
+    assert later.stale == {"customer_usage_windows": [i for i in ids[:3] if last[i] == last.min()]}
+    pd.testing.assert_frame_equal(later.frame, frame)
 
 
 def test_feature_store_yaml_lets_feast_itself_open_the_store(trained):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -159,9 +160,32 @@ def materialize(store, params: Params, table: pd.DataFrame) -> dict:
 def online_features(store, params: Params, ids: list[int]) -> tuple[pd.DataFrame, list[int]]:
     """Latest features for `ids` from the online store, in order; unknown ids are returned as a
     list (and their rows are all-null), never silently empty."""
+    found = online_lookup(store, params, ids)
+    return found.frame, found.unknown
+
+
+@dataclass
+class OnlineLookup:
+    frame: pd.DataFrame                 # id + model features, in the order asked
+    unknown: list[int]                  # ids the store has never seen (all-null rows)
+    stale: dict[str, list[int]]         # view -> known ids whose values are older than the view's TTL
+
+
+def online_lookup(store, params: Params, ids: list[int], now: pd.Timestamp | None = None) -> OnlineLookup:
+    """online_features plus staleness: Feast's online reads ignore TTLs and serve the last values
+    however old, so every view's event time is checked against its TTL as of `now` and known ids
+    past it are reported per view (values are served unchanged)."""
     c = params.model_dataset
     rows = [{c.entity_id: int(i)} for i in ids]
     out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
-                                    entity_rows=rows).to_df()
-    unknown = [int(i) for i, missing in zip(ids, out[c.feature_columns].isna().all(axis=1)) if missing]
-    return out[[c.entity_id, *c.feature_columns]], unknown
+                                    entity_rows=rows).to_df(include_event_timestamps=True)
+    known = ~out[c.feature_columns].isna().all(axis=1).to_numpy()
+    unknown = [int(i) for i, k in zip(ids, known) if not k]
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    stale = {}
+    for name, view in params.features.views.items():
+        seconds = out[view.features[0] + "__ts"].to_numpy(dtype="int64")
+        old = known & (seconds < int((now - pd.Timedelta(days=view.ttl_days)).timestamp()))
+        if old.any():
+            stale[name] = [int(i) for i, o in zip(ids, old) if o]
+    return OnlineLookup(out[[c.entity_id, *c.feature_columns]], unknown, stale)

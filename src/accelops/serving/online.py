@@ -29,7 +29,8 @@ def score_online(params: Params, ids: list[int]) -> dict:
     from accelops.features import store as fs
 
     version, scorer = champion_scorer(params)
-    frame, unknown = fs.online_features(fs.open_store(params), params, ids)
+    found = fs.online_lookup(fs.open_store(params), params, ids)
+    frame, unknown = found.frame, found.unknown
     c = params.model_dataset
     known = frame[~frame[c.entity_id].isin(unknown)]        # unknown ids are reported, never scored
     started = time.perf_counter()
@@ -37,4 +38,4 @@ def score_online(params: Params, ids: list[int]) -> dict:
     ms = (time.perf_counter() - started) * 1e3
     return {"model_version": version, "variant": scorer.variant.name, "why": scorer.why,
             "predictions": [{"id": int(i), "churn_probability": float(s)} for i, s in zip(known[c.entity_id], scores)],
-            "unknown_ids": unknown, "scoring_ms": round(ms, 3)}
+            "unknown_ids": unknown, "stale_views": found.stale, "scoring_ms": round(ms, 3)}
