@@ -101,9 +101,10 @@ def features_training_set(entities: Path = typer.Option(...), out: Path = typer.
         raise AccelopsError(f"{entities}: missing column(s) {missing}")
     ents[c.timestamp] = pd.to_datetime(ents[c.timestamp], utc=True)
     keep = [col for col in (c.entity_id, c.timestamp, c.label) if col in ents.columns]
-    result = fs.training_set(fs.open_store(p), p, ents[keep])
+    result, missing = fs.training_set(fs.open_store(p), p, ents[keep])
     io.write_parquet(result, out)
-    typer.echo(f"wrote {len(result)} rows x {len(result.columns)} columns to {out}")
+    typer.echo(f"wrote {len(result)} rows x {len(result.columns)} columns to {out}; "
+               f"rows with no feature row per view: {missing}")
 
 
 @features_app.command("online")

@@ -131,6 +131,7 @@ class ViewParams(_Section):
     ttl_days: int = Field(gt=0)
     features: list[str] = Field(min_length=1)
     description: str = ""
+    max_missing_fraction: float | None = Field(default=None, ge=0, le=1)   # else features.max_missing_fraction
 
 
 class WindowParams(_Section):

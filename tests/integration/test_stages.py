@@ -69,6 +69,7 @@ def test_evaluation_report_and_its_mlflow_artifacts(trained):
         assert stats[view]["rows"] == len(table) and list(stats[view]["features"]) == spec.features
     profile = next(v for v, spec in params.features.views.items() if "monthly_charges" in spec.features)
     assert stats[profile]["features"]["monthly_charges"]["mean"] == pytest.approx(table["monthly_charges"].mean())
+    assert all(stats[view]["training_rows_missing"] == 0 for view in params.features.views)
     assert "reports/feature_stats.json" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "reports")}
     assert any(k.startswith("robustness.fgsm.") for k in metrics)
     # the network beside its scikit-learn baseline, with curves and the run's hardware facts
@@ -368,6 +369,7 @@ def test_cli_training_set_for_any_entity_file(trained, tmp_path):
     res = CliRunner().invoke(app, ["features", "training-set", "--entities", str(entities_path),
                                    "--out", str(out), "--params", str(params_file)])
     assert res.exit_code == 0, res.output
+    assert "rows with no feature row per view: {'customer_profile': 0" in res.output
     got = pd.read_parquet(out)
     assert len(got) == 50 and list(got["customer_id"]) == list(entities["customer_id"])
     # as of one hour later, each row sees the snapshot taken at its original timestamp
@@ -385,14 +387,25 @@ def test_asof_engine_agrees_with_feasts_offline_store_and_keeps_what_feast_drops
     ents = validated[[c.entity_id, c.timestamp]].sample(300, random_state=2).reset_index(drop=True)
     ents[c.timestamp] = ents[c.timestamp] + pd.to_timedelta(np.arange(300) % 7, unit="D")
     store = fs.open_store(params)
-    asof = fs.training_set(store, params, ents)
-    feast = fs.training_set(store, params.replace(features={"engine": "feast"}), ents)
+    asof, missing = fs.training_set(store, params, ents)
+    feast, _ = fs.training_set(store, params.replace(features={"engine": "feast"}), ents)
     pd.testing.assert_frame_equal(asof, feast, check_dtype=False)
+    assert missing == {name: 0 for name in params.features.views}
     # an entity unknown to the store: Feast's file store drops the row, the as-of engine keeps it
     ghost = pd.concat([ents, pd.DataFrame({c.entity_id: [10**9], c.timestamp: [ents[c.timestamp].max()]})],
                       ignore_index=True)
     lenient = params.replace(features={"max_missing_fraction": 0.01})
-    kept = fs.training_set(store, lenient, ghost)
+    kept, missing = fs.training_set(store, lenient, ghost)
     assert len(kept) == len(ghost) and kept.iloc[-1][c.feature_columns].isna().all()
+    assert missing == {name: 1 for name in params.features.views}
     with pytest.raises(Exception, match="entity rows have no feature row"):
         fs.training_set(store, params, ghost)
+    # 45 days after each row: past the windows view's 30-day TTL only; gated per view
+    late = ents.assign(**{c.timestamp: ents[c.timestamp] + pd.Timedelta(days=45)})
+    with pytest.raises(Exception, match="^customer_usage_windows: .* 30-day TTL"):
+        fs.training_set(store, params, late)
+    views = {**params.model_dump(by_alias=True)["features"]["views"]}
+    views["customer_usage_windows"] = {**views["customer_usage_windows"], "max_missing_fraction": 1.0}
+    out, missing = fs.training_set(store, params.replace(features={"views": views}), late)
+    assert missing["customer_profile"] == missing["customer_usage"] == 0
+    assert 0 < missing["customer_usage_windows"] == int(out["events_30d"].isna().sum())

@@ -85,8 +85,11 @@ def apply(params: Params, table_path: Path):
     return store
 
 
-def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
-    """Point-in-time features for each entity row, in input order, every row accounted for.
+def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Point-in-time features for each entity row, in input order, every row accounted for, and per
+    view the number of entity rows that got no feature row (their features are null). A view over
+    its allowed share (`views.<name>.max_missing_fraction`, else `features.max_missing_fraction`)
+    raises FeatureStoreError naming it.
 
     engine `asof` (default): merge_asof driven by the Feast registry (accelops.features.asof);
     engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError)."""
@@ -95,13 +98,21 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
         from accelops.features.asof import historical_features
 
         out, missing = historical_features(store, params.features.feature_service, entities, c.timestamp)
-        share = max(missing.values(), default=0) / max(len(out), 1)
-        if share > params.features.max_missing_fraction:
-            worst = max(missing, key=missing.get)
+    else:
+        out = _feast_historical(store, params, entities)
+        missing = {name: int(out[view.features].isna().all(axis=1).sum())
+                   for name, view in params.features.views.items()}
+    for name, count in missing.items():
+        view = params.features.views[name]
+        allowed = params.features.max_missing_fraction if view.max_missing_fraction is None else view.max_missing_fraction
+        if count / max(len(out), 1) > allowed:
             raise FeatureStoreError(
-                f"{worst}: {missing[worst]} of {len(out)} entity rows have no feature row within the view's "
-                f"{params.features.views[worst].ttl_days}-day TTL (allowed {params.features.max_missing_fraction:.0%})")
-        return out[[*entities.columns, *c.feature_columns]]
+                f"{name}: {count} of {len(out)} entity rows have no feature row within the view's "
+                f"{view.ttl_days}-day TTL (allowed {allowed:.0%})")
+    return out[[*entities.columns, *c.feature_columns]], missing
+
+
+def _feast_historical(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
     entity_df = entities.copy()
     entity_df[ROW_ID] = range(len(entity_df))
     service = store.get_feature_service(params.features.feature_service)
@@ -111,8 +122,7 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
         raise FeatureStoreError(
             f"Feast returned {len(out)} rows for {len(entity_df)} entity rows ({lost} lost, "
             "e.g. no feature row within a view's TTL)")
-    out = out.sort_values(ROW_ID).drop(columns=[ROW_ID]).reset_index(drop=True)
-    return out[[*entities.columns, *c.feature_columns]]
+    return out.sort_values(ROW_ID).drop(columns=[ROW_ID]).reset_index(drop=True)
 
 
 def materialize(store, params: Params, table: pd.DataFrame) -> dict:

@@ -88,15 +88,19 @@ def features(params: Params) -> dict:
     table = feature_table(validated, params.dataset, params.features.windows)
     io.write_parquet(table, lay.features_table)
     store = fs.apply(params, lay.features_table)
-    training = fs.training_set(store, params, entity_rows(validated, params.dataset))
+    training, missing = fs.training_set(store, params, entity_rows(validated, params.dataset))
     io.write_parquet(training, lay.training_set)
     from accelops.features.asof import view_specs
     from accelops.features.stats import view_statistics
 
     views = {spec.name: list(spec.features) for spec in view_specs(store, params.features.feature_service)}
-    write_json(view_statistics(table, views), lay.reports / "feature_stats.json")
+    stats = view_statistics(table, views)
+    for name, count in missing.items():
+        stats[name]["training_rows_missing"] = count
+    write_json(stats, lay.reports / "feature_stats.json")
+    log.info("training set: %d rows; rows with no feature row per view: %s", len(training), missing)
     return {"features": str(lay.features_table), "training_set": str(lay.training_set),
-            "rows": len(training), "feature_service": params.features.feature_service}
+            "rows": len(training), "feature_service": params.features.feature_service, "missing_by_view": missing}
 
 
 def train(params: Params) -> dict:
