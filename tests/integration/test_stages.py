@@ -195,32 +195,6 @@ def test_materialization_is_incremental_and_covers_old_history(trained):
         table.to_parquet(params.layout.features_table)
 
 
-def test_redis_online_store_serves_what_the_sqlite_store_serves(trained, tmp_path, redis_server, monkeypatch):
-    """features.online_store: redis (optional) against a real Redis server: both writers load the
-    latest features per entity, reads go through Feast, unknown ids are reported, and the password
-    (from the environment) never reaches feature_store.yaml."""
-    from accelops.features import store as fs
-
-    params, _ = trained
-    table = pd.read_parquet(params.layout.features_table)
-    ids = table["customer_id"].drop_duplicates().head(5).tolist() + [10**9]
-    expected, _ = fs.online_features(fs.open_store(params), params, ids)
-    for writer in ("bulk", "feast"):
-        p = params.replace(paths={"workdir": str(tmp_path / writer)},
-                           features={"online_store": "redis", "redis": redis_server, "online_writer": writer})
-        store = fs.apply(p, params.layout.features_table)
-        out = fs.materialize(store, p, table)
-        assert (out["store"], out["writer"]) == ("redis", writer)
-        assert out["entities"] == table["customer_id"].nunique()
-        frame, unknown = fs.online_features(store, p, ids)
-        assert unknown == [10**9]
-        pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
-    monkeypatch.setenv(fs.REDIS_PASSWORD_ENV, "s3cret-not-in-files")
-    fs.open_store(p)
-    written = (p.layout.feast_dir / "feature_store.yaml").read_text()
-    assert redis_server in written and "s3cret" not in written
-
-
 def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained, tmp_path):
     """For both online layouts (Feast's SQLite row per feature; accelops' Feast online store with a
     row per entity) the bulk writer leaves the store row for row as Feast's own materialize does,
