@@ -32,8 +32,10 @@ def macs(model, torch) -> int:
 
 def resident_loop(torch, model, xn, xc, y, batch, steps, bf16=False):
     """Samples/s of the training step on tensors resident on their device (randperm + slicing)."""
+    from accelops.training.train import adamw
+
     device = xn.device.type
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    opt = adamw(model.parameters(), 1e-3, 0.0, device)          # the optimiser training uses
     loss_fn = torch.nn.BCEWithLogitsLoss()
     n = len(y)
 
@@ -63,7 +65,9 @@ def dataloader_loop(torch, model, xn, xc, y, batch, steps):
             return xn[i], xc[i], y[i]
 
     loader = torch.utils.data.DataLoader(Rows(), batch_size=batch, shuffle=True, num_workers=0)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    from accelops.training.train import adamw
+
+    opt = adamw(model.parameters(), 1e-3, 0.0, xn.device.type)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     it = iter(loader)
     done, t = 0, None
