@@ -158,6 +158,10 @@ class WindowParams(_Section):
             out |= {f"{col}_mean_{d}d": col for col in self.mean}
         return out
 
+    def sources(self) -> list[str]:
+        """The contract columns the aggregates read (each once)."""
+        return list(dict.fromkeys(self.mean))
+
 
 class FeaturesParams(_Section):
     project: str = Field(pattern=r"^[a-z][a-z0-9_]*$")

@@ -50,7 +50,7 @@ def window_features(table: pd.DataFrame, key: str, ts: str, windows: WindowParam
     first = np.searchsorted(ordered, code_base, side="left")          # the entity's first row
     group = code_base // width
     parts = {}
-    for col in dict.fromkeys(c for c in windows.columns().values() if c is not None):
+    for col in windows.sources():
         v = table[col].to_numpy(dtype=np.float64, na_value=np.nan)[order]
         seen = ~np.isnan(v)
         parts[("s", col)], parts[("n", col)] = np.where(seen, v, 0.0), seen.astype(np.float64)
@@ -99,8 +99,7 @@ def for_new_rows(history: pd.DataFrame, rows: pd.DataFrame, key: str, ts: str,
     (key, ts) as a new row are replaced by it, as retraining data does."""
     if windows is None:
         return rows
-    sources = [c for c in windows.columns().values() if c is not None]
-    cols = [key, ts, *dict.fromkeys(sources)]
+    cols = [key, ts, *windows.sources()]
     rows = rows.reset_index(drop=True)
     earliest = pd.DatetimeIndex(rows[ts]).min() - pd.Timedelta(days=max(windows.days))
     past = history.loc[pd.DatetimeIndex(history[ts]) > earliest, cols]

@@ -68,9 +68,8 @@ def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
     c = params.dataset
     if params.features.windows is None:
         return df[c.feature_columns]
-    sources = [col for col in params.features.windows.columns().values() if col is not None]
     history = pd.read_parquet(need(params.layout.features_table, "features"),
-                              columns=[c.entity_id, c.timestamp, *dict.fromkeys(sources)])
+                              columns=[c.entity_id, c.timestamp, *params.features.windows.sources()])
     rows = for_new_rows(history, df, c.entity_id, c.timestamp, params.features.windows)
     return rows[params.model_dataset.feature_columns]
 
