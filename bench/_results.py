@@ -26,4 +26,4 @@ def model_frame(params, rows: int, seed: int):
     c = params.dataset
     frame = with_windows(generate(rows, 90, "2026-06-01", seed=seed).frame, c.entity_id, c.timestamp,
                          params.features.windows)
-    return frame, params.model_dataset
+    return frame, params.model_contract

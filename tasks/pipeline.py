@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from accelops.config import Params
-from accelops.pipeline import monitoring, stages
+from accelops.pipeline import batch_stages, stages
 
 # Stages write files and registries: never serve them from a cache.
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
@@ -33,7 +33,7 @@ def validate(params: Params, data: str | None) -> dict:
 def _publish_validation(path: Path, since: float, key: str) -> None:
     import json
 
-    from accelops.validation.gate import markdown_summary
+    from accelops.validation.batch_check import markdown_summary
 
     if path.exists() and path.stat().st_mtime >= since:
         create_markdown_artifact(markdown=markdown_summary(json.loads(path.read_text())), key=key,
@@ -89,7 +89,7 @@ def materialize(params: Params) -> dict:
 def check_batch(params: Params, batch: str) -> dict:
     started = time.time()
     try:
-        return monitoring.check_batch(params, Path(batch))
+        return batch_stages.check_batch(params, Path(batch))
     finally:
         report = params.layout.reports / "monitoring" / f"validation_{Path(batch).stem}.json"
         _publish_validation(report, started, "batch-validation")
@@ -97,4 +97,4 @@ def check_batch(params: Params, batch: str) -> dict:
 
 @task(name="retraining-data", **_stage)
 def retraining_data(params: Params, batch: str) -> str:
-    return str(monitoring.retraining_data(params, Path(batch)))
+    return str(batch_stages.retraining_data(params, Path(batch)))

@@ -63,11 +63,11 @@ def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: 
     exit 0 accepted, 1 rejected (report printed, failing rows quarantined), 2 unreadable."""
     from accelops.data import io
     from accelops.errors import DataValidationError, PiiDetectedError
-    from accelops.validation import gate
+    from accelops.validation import batch_check
 
     p = _params(params)
     df = io.conform(io.read_table(path), p.dataset, path)
-    checked = gate.check(df, p, str(path), p.layout.workdir / "quarantine", docs_dir=p.layout.reports / "data_docs")
+    checked = batch_check.check(df, p, str(path), p.layout.workdir / "quarantine", docs_dir=p.layout.reports / "data_docs")
     if as_json:
         _echo_json(checked.to_dict())
     try:
@@ -144,7 +144,7 @@ def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or 
     if not source.exists():
         raise ServingError(f"{source}: no benchmark data (run the training flow, or pass --data)")
     rows = io.read_table(source)
-    if missing := [col for col in [*p.model_dataset.feature_columns, p.dataset.label] if col not in rows.columns]:
+    if missing := [col for col in [*p.model_contract.feature_columns, p.dataset.label] if col not in rows.columns]:
         raise ServingError(f"{source}: missing column(s) {missing}")
     safe = model.removeprefix("models:/").replace("/", "-").replace("@", "-")
     out = p.layout.reports / "bench" / safe
@@ -153,7 +153,7 @@ def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or 
         work = Path(tmp) / "serving"
         if serving_dir is not None:
             shutil.copytree(serving_dir, work)
-        result = run_benchmark(model_dir, rows, p.model_dataset, p.benchmark, out, work)
+        result = run_benchmark(model_dir, rows, p.model_contract, p.benchmark, out, work)
     result["model"] = model
     _echo_json(result) if as_json else typer.echo(table(result) + f"\n\nwritten to {out}")
 

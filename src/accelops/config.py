@@ -32,7 +32,10 @@ class PathsParams(_Section):
     feature_repo: str = "feature_repo"
 
 
-class DatasetParams(_Section):
+class Contract(_Section):
+    """The dataset contract (params.yaml `dataset`): key columns, features with their bounds or
+    values, slices, PII and free-text columns. `Params.model_contract` is the same contract as the
+    model sees it (plus the windowed aggregates)."""
     name: str = Field(min_length=1)
     entity_id: str
     timestamp: str
@@ -45,7 +48,7 @@ class DatasetParams(_Section):
     text: list[str] = []        # free-text columns: kept, with personal data redacted; never features
 
     @model_validator(mode="after")
-    def _consistent(self) -> "DatasetParams":
+    def _consistent(self) -> "Contract":
         if not self.numeric_features and not self.categorical_features:
             raise ValueError("declare at least one numeric or categorical feature")
         features = set(self.numeric_features) | set(self.categorical_features)
@@ -291,7 +294,7 @@ class MonitorParams(_Section):
 
 class Params(_Section):
     paths: PathsParams = PathsParams()
-    dataset: DatasetParams
+    dataset: Contract
     generate: GenerateParams
     validate_: ValidateParams = Field(alias="validate")
     pii: PiiParams = PiiParams()
@@ -319,7 +322,7 @@ class Params(_Section):
             raise ValueError(f"features.windows.mean must be numeric contract features; unknown: {unknown}")
         if w is not None and (clash := sorted(set(w.columns()) & (set(c.feature_columns) | {c.entity_id, c.timestamp, c.label}))):
             raise ValueError(f"features.windows: aggregate names clash with contract columns: {clash}")
-        model = self.model_dataset.feature_columns
+        model = self.model_contract.feature_columns
         placed = [f for v in self.features.views.values() for f in v.features]
         if twice := sorted({f for f in placed if placed.count(f) > 1}):
             raise ValueError(f"features.views: each feature belongs to one view; in several: {twice}")
@@ -330,7 +333,7 @@ class Params(_Section):
         return self
 
     @property
-    def model_dataset(self) -> DatasetParams:
+    def model_contract(self) -> Contract:
         """The contract as the model sees it: the contract's features plus the windowed aggregates
         (numeric; counts bounded below by 0, means by their column's bounds). Validation, PII and
         drift use `dataset`; training, evaluation, serving and registration use this."""

@@ -31,7 +31,7 @@ def test_ddp_two_processes_match_single_process_quality(tmp_path, small_frame):
 
     df = pd.read_parquet(data)
     split = time_split(df, params.dataset.timestamp, params.train.split)
-    single = train_model(df[split == "train"], df[split == "valid"], params.model_dataset, params.train,
+    single = train_model(df[split == "train"], df[split == "valid"], params.model_contract, params.train,
                          tmp_path / "one")
     assert ddp["best_valid_auc"] > 0.7, (ddp["best_valid_auc"], single.best_valid_auc)
     assert abs(ddp["best_valid_auc"] - single.best_valid_auc) < 0.02, (ddp["best_valid_auc"], single.best_valid_auc)

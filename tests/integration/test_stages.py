@@ -92,7 +92,7 @@ def test_served_model_applies_the_fitted_temperature(trained):
     served = mlflow.pyfunc.load_model(out["register"]["model_uri"])
     # the served variant is the benchmark's batch recommendation: as close to fp32 eager as it measured
     batch = json.loads((params.layout.reports / "benchmark" / "benchmark.json").read_text())["recommendation"]["batch"]
-    diff = np.abs(np.asarray(served.predict(test[params.model_dataset.feature_columns])) - test["prediction"])
+    diff = np.abs(np.asarray(served.predict(test[params.model_contract.feature_columns])) - test["prediction"])
     assert diff.max() <= batch["max_prob_diff"] + 1e-6
     raw = 1 / (1 + np.exp(-test["logit"]))
     assert Predictor(params.layout.model_dir).temperature != 1.0
@@ -138,7 +138,7 @@ def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
     frame, unknown = online_features(open_store(params), params, ids)
     assert unknown == [10**9] and list(frame["customer_id"]) == ids
     np.testing.assert_allclose(frame["monthly_charges"][:3], latest.loc[ids[:3], "monthly_charges"])
-    assert frame.iloc[3][params.model_dataset.feature_columns].isna().all()
+    assert frame.iloc[3][params.model_contract.feature_columns].isna().all()
     # Feast ignores TTLs online; the lookup reports values past their view's TTL (and serves them)
     from accelops.features.store import online_lookup
 
@@ -229,7 +229,7 @@ def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained,
             frame, unknown = fs.online_features(store, p, ids)
             assert unknown == [10**9]
             frames.append(frame)
-        assert len(dumps[0]) == table["customer_id"].nunique() * (len(params.model_dataset.feature_columns)
+        assert len(dumps[0]) == table["customer_id"].nunique() * (len(params.model_contract.feature_columns)
                                                                   if layout == "sqlite" else len(params.features.views))
         assert dumps[0] == dumps[1]
     for frame in frames[1:]:
@@ -240,7 +240,7 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
     import mlflow
 
     from accelops.registry import tracking
-    from accelops.registry.gate import current_champion
+    from accelops.registry.promotion import current_champion
 
     params, out = trained
     assert out["register"]["promoted"] and out["register"]["reason"] == "no champion yet"
@@ -275,7 +275,7 @@ def test_benchmark_is_logged_served_and_gates_promotion(trained):
     import mlflow
 
     from accelops.registry import tracking
-    from accelops.registry.gate import current_champion
+    from accelops.registry.promotion import current_champion
 
     params, out = trained
     lay = params.layout
@@ -356,7 +356,7 @@ def test_asof_engine_agrees_with_feasts_offline_store_and_keeps_what_feast_drops
     from accelops.features import store as fs
 
     params, _ = trained
-    c = params.model_dataset
+    c = params.model_contract
     validated = pd.read_parquet(params.layout.validated)
     ents = validated[[c.entity_id, c.timestamp]].sample(300, random_state=2).reset_index(drop=True)
     ents[c.timestamp] = ents[c.timestamp] + pd.to_timedelta(np.arange(300) % 7, unit="D")

@@ -57,7 +57,7 @@ def test_invalid_params_name_the_key_and_the_problem(mutate, key, problem, tmp_p
 def test_model_dataset_adds_the_windowed_aggregates_with_bounds(tmp_path):
     raw = _raw()
     p = parse_params(raw, root=tmp_path)
-    m = p.model_dataset
+    m = p.model_contract
     assert m.feature_columns[:len(p.dataset.numeric_features)] == list(p.dataset.numeric_features)
     assert set(m.numeric_features) - set(p.dataset.numeric_features) == set(p.features.windows.columns())
     assert m.numeric_features["events_7d"] == (0.0, None)
@@ -66,7 +66,7 @@ def test_model_dataset_adds_the_windowed_aggregates_with_bounds(tmp_path):
     raw["features"]["windows"] = None
     raw["features"]["views"].pop("customer_usage_windows")
     off = parse_params(raw, root=tmp_path)
-    assert off.model_dataset == off.dataset
+    assert off.model_contract == off.dataset
 
 
 def test_missing_or_malformed_file(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from accelops.evaluation.metrics import overall_metrics
-from accelops.registry.gate import decide
+from accelops.registry.promotion import decide
 
 
 def test_overall_metrics_know_perfect_and_random_scores():

@@ -9,7 +9,7 @@ import pytest
 
 from accelops.data import io
 from accelops.errors import DataValidationError
-from accelops.validation import gate
+from accelops.validation import batch_check
 from accelops.validation.expectations import run_suite, suite_version
 from accelops.validation.profile import build_profile, slice_support
 
@@ -91,7 +91,7 @@ def test_provenance_suite_version_and_data_docs(small_frame, params, profile, tm
     path = tmp_path / "batch.parquet"
     io.write_parquet(small_frame, path)
     df = io.conform(io.read_table(path), params.dataset, path)
-    checked = gate.check(df, params, str(path), tmp_path / "q", docs_dir=tmp_path / "docs")
+    checked = batch_check.check(df, params, str(path), tmp_path / "q", docs_dir=tmp_path / "docs")
     from accelops.registry.tracking import file_hash
 
     assert checked.provenance["source_sha256"] == file_hash(path)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from accelops.config import DatasetParams
+from accelops.config import Contract
 from accelops.errors import DataFormatError
 
 
@@ -36,7 +36,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def conform(df: pd.DataFrame, contract: DatasetParams, path: str | Path, require_label: bool = True) -> pd.DataFrame:
+def conform(df: pd.DataFrame, contract: Contract, path: str | Path, require_label: bool = True) -> pd.DataFrame:
     """Check the contract's columns are present and coerce key dtypes (timestamps to UTC)."""
     required = [c for c in contract.columns if require_label or c != contract.label]
     missing = [c for c in required if c not in df.columns]

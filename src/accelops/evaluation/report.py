@@ -26,14 +26,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from accelops.config import DatasetParams, EvaluateParams
+from accelops.config import Contract, EvaluateParams
 from accelops.evaluation import behaviour, calibration, fairness, metrics, plots, robustness, slices
 
 SCHEMA_VERSION = 1
 log = logging.getLogger("accelops.evaluation")
 
 
-def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: DatasetParams, params: EvaluateParams,
+def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, params: EvaluateParams,
                    out_dir: Path, temperature: float = 1.0,
                    score: Callable[[pd.DataFrame], np.ndarray] | None = None,
                    fgsm: Callable[[pd.DataFrame, np.ndarray, float], np.ndarray] | None = None,

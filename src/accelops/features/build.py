@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from accelops.config import DatasetParams, WindowParams
+from accelops.config import Contract, WindowParams
 
 
-def feature_table(validated: pd.DataFrame, contract: DatasetParams, windows: WindowParams | None = None) -> pd.DataFrame:
+def feature_table(validated: pd.DataFrame, contract: Contract, windows: WindowParams | None = None) -> pd.DataFrame:
     """Keys + features (+ trailing aggregates, point in time) only: labels and (protected or not) PII
     never enter the store."""
     from accelops.features.windows import with_windows
@@ -17,6 +17,6 @@ def feature_table(validated: pd.DataFrame, contract: DatasetParams, windows: Win
     return with_windows(validated[cols].reset_index(drop=True), contract.entity_id, contract.timestamp, windows)
 
 
-def entity_rows(validated: pd.DataFrame, contract: DatasetParams) -> pd.DataFrame:
+def entity_rows(validated: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """Entity rows for a point-in-time training set: id, timestamp and label."""
     return validated[[contract.entity_id, contract.timestamp, contract.label]].reset_index(drop=True)

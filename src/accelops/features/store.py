@@ -72,7 +72,7 @@ def _write_yaml(raw: dict, path: Path) -> None:
 
 def apply(params: Params, table_path: Path):
     """Register the definitions against the feature table at `table_path`; returns the store."""
-    c = params.model_dataset
+    c = params.model_contract
     module = _load_definitions_module(params.layout.feature_repo)
     objects = module.definitions(
         project=params.features.project, entity=params.features.entity, join_key=c.entity_id,
@@ -93,7 +93,7 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.Data
 
     engine `asof` (default): merge_asof driven by the Feast registry (accelops.features.asof);
     engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError)."""
-    c = params.model_dataset
+    c = params.model_contract
     if params.features.engine == "asof":
         from accelops.features.asof import historical_features
 
@@ -185,7 +185,7 @@ def online_lookup(store, params: Params, ids: list[int], now: pd.Timestamp | Non
     """online_features plus staleness: Feast's online reads ignore TTLs and serve the last values
     however old, so every view's event time is checked against its TTL as of `now` and known ids
     past it are reported per view (values are served unchanged)."""
-    c = params.model_dataset
+    c = params.model_contract
     rows = [{c.entity_id: int(i)} for i in ids]
     out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
                                     entity_rows=rows).to_df(include_event_timestamps=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from accelops.config import DatasetParams, MonitorParams
+from accelops.config import Contract, MonitorParams
 
 
 @dataclass
@@ -35,7 +35,7 @@ def _sample(df: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     return df.sample(n=n, random_state=seed) if len(df) > n else df
 
 
-def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, contract: DatasetParams,
+def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, contract: Contract,
                  params: MonitorParams, html_path: Path | None = None) -> DriftResult:
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset

@@ -35,14 +35,14 @@ def validate(params: Params, data: Path | None = None) -> dict:
     """PII scan + Great Expectations suite from the contract + quarantine + label check, then PII
     protection; writes validated.parquet. Raises PiiDetectedError / DataValidationError /
     LabelQualityError (reports written first)."""
-    from accelops.validation import gate, profile
+    from accelops.validation import batch_check, profile
     from accelops.validation.pii import protect
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
     df = io.conform(io.read_table(source), params.dataset, source)
-    checked = gate.check(df, params, str(source), lay.workdir / "quarantine", docs_dir=lay.reports / "data_docs")
-    report_path = gate.write(checked, lay.reports / "validation.json")
+    checked = batch_check.check(df, params, str(source), lay.workdir / "quarantine", docs_dir=lay.reports / "data_docs")
+    report_path = batch_check.write(checked, lay.reports / "validation.json")
     r = checked.report
     log.info("validation of %s: %d rows, %d/%d expectations passed (%d errors, %d warnings), %d rows quarantined",
              source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
@@ -115,7 +115,7 @@ def train(params: Params) -> dict:
     from accelops.training.train import train_model
 
     lay = params.layout
-    c = params.model_dataset
+    c = params.model_contract
     df = pd.read_parquet(need(lay.training_set, "features"))
     split = time_split(df, c.timestamp, params.train.split)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
@@ -150,7 +150,7 @@ def evaluate(params: Params) -> dict:
     from accelops.training.predict import Predictor
 
     lay = params.layout
-    c = params.model_dataset
+    c = params.model_contract
     test = pd.read_parquet(need(lay.predictions, "train"))
     valid = pd.read_parquet(need(lay.valid_predictions, "train"))
     predictor = Predictor(lay.model_dir)
@@ -186,7 +186,7 @@ def benchmark(params: Params) -> dict:
     test = pd.read_parquet(need(lay.predictions, "train"))
     df = pd.read_parquet(need(lay.training_set, "features"))
     train = df[time_split(df, params.dataset.timestamp, params.train.split) == "train"].reset_index(drop=True)
-    result = run_benchmark(lay.model_dir, test, params.model_dataset, params.benchmark, out, lay.serving_dir,
+    result = run_benchmark(lay.model_dir, test, params.model_contract, params.benchmark, out, lay.serving_dir,
                            train_df=train, seed=params.train.seed)
     rec = result["recommendation"]
     return {"enabled": True, "variants": len(result["variants"]), "seconds": round(result["seconds"], 1),
@@ -203,10 +203,10 @@ def register(params: Params, reason: str = "scheduled") -> dict:
     from accelops.evaluation.metrics import overall_metrics
     from accelops.evaluation.report import flat_metrics
     from accelops.registry import tracking
-    from accelops.registry.gate import register_and_gate
+    from accelops.registry.promotion import register_and_gate
 
     lay = params.layout
-    c = params.model_dataset
+    c = params.model_contract
     need(lay.metrics_file, "evaluate")
     if params.benchmark.enabled:
         bench = json.loads(need(lay.reports / "benchmark" / "benchmark.json", "benchmark").read_text())

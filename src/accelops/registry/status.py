@@ -9,7 +9,7 @@ from accelops.config import Params
 
 def collect(params: Params) -> dict:
     from accelops.registry import tracking
-    from accelops.registry.gate import current_champion
+    from accelops.registry.promotion import current_champion
 
     name = params.register_.model_name
     facts: dict = {"model_name": name, "tracking_uri": tracking.tracking_uri(params), "champion": None,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from accelops.config import BenchmarkParams, DatasetParams
+from accelops.config import BenchmarkParams, Contract
 from accelops.errors import ServingError
 from accelops.serving import measure
 from accelops.serving.scorer import SERVING_FILE
@@ -30,7 +30,7 @@ COLUMNS = ("variant", "model", "runtime", "precision", "device", "batch_size", "
            "peak_memory_mb", "setup_s", "auc", "auc_drop", "max_prob_diff")
 
 
-def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: DatasetParams, bench: BenchmarkParams,
+def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, bench: BenchmarkParams,
                   out_dir: Path, serving_dir: Path, train_df: pd.DataFrame | None = None, seed: int = 0) -> dict:
     """Benchmark the model in `model_dir` on `test_df`; `train_df` enables the distilled student."""
     import torch

@@ -13,7 +13,7 @@ def champion_scorer(params: Params, mode: str = "online"):
     """(version, Scorer) of the current @champion, its files cached under workdir/serving_cache."""
     from accelops.registry import tracking
     from accelops.registry.fetch import fetch_model
-    from accelops.registry.gate import CHAMPION, current_champion
+    from accelops.registry.promotion import CHAMPION, current_champion
     from accelops.serving.scorer import Scorer
 
     name = params.register_.model_name
@@ -31,7 +31,7 @@ def score_online(params: Params, ids: list[int]) -> dict:
     version, scorer = champion_scorer(params)
     found = fs.online_lookup(fs.open_store(params), params, ids)
     frame, unknown = found.frame, found.unknown
-    c = params.model_dataset
+    c = params.model_contract
     known = frame[~frame[c.entity_id].isin(unknown)]        # unknown ids are reported, never scored
     started = time.perf_counter()
     scores = scorer.predict_proba(known) if len(known) else []

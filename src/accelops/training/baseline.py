@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from accelops.config import DatasetParams
+from accelops.config import Contract
 
 
-def train_baseline(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, contract: DatasetParams,
+def train_baseline(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, contract: Contract,
                    max_iter: int, threads: int, seed: int) -> tuple[dict, np.ndarray]:
     """HistGradientBoosting with native categorical support and early stopping on the validation
     split, thread-limited; returns (test metrics, test probabilities)."""

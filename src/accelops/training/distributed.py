@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         lay = params.layout
         df = pd.read_parquet(args.training_set or lay.training_set)
         split = time_split(df, params.dataset.timestamp, train_params.split)
-        result = train_model(df[split == "train"], df[split == "valid"], params.model_dataset, train_params,
+        result = train_model(df[split == "train"], df[split == "valid"], params.model_contract, train_params,
                              Path(args.out or lay.model_dir))
         if dist.get_rank() == 0:
             print(json.dumps(result.to_dict() | {"world_size": dist.get_world_size()}), flush=True)

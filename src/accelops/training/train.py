@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from accelops.config import DatasetParams, TrainParams
+from accelops.config import Contract, TrainParams
 from accelops.errors import TrainingError
 from accelops.training.device import choose_device, choose_precision
 from accelops.training.preprocess import Preprocessor
@@ -77,7 +77,7 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     tmp.replace(path)  # atomic: a kill never leaves a torn checkpoint
 
 
-def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: DatasetParams,
+def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Contract,
                 params: TrainParams, out_dir: Path, checkpoint_dir: Path | None = None,
                 fingerprint: str = "", on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
     import torch

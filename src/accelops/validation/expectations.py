@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from accelops.config import DatasetParams, ValidateParams
+from accelops.config import Contract, ValidateParams
 from accelops.errors import DataValidationError
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
@@ -40,7 +40,7 @@ class ValidationReport:
             raise DataValidationError(self.source, self.failures)
 
 
-def build_expectations(contract: DatasetParams, rules: ValidateParams, profile: dict | None = None,
+def build_expectations(contract: Contract, rules: ValidateParams, profile: dict | None = None,
                        now: pd.Timestamp | None = None) -> list:
     """Contract rules (columns, row count, nulls, ranges, category sets, label values, unique keys,
     timestamp window) plus, given a reference profile, mean / quantile / class-balance bounds."""
@@ -79,7 +79,7 @@ def build_expectations(contract: DatasetParams, rules: ValidateParams, profile: 
     return exps
 
 
-def _reference_bounds(contract: DatasetParams, rules: ValidateParams, profile: dict, sev: dict) -> list:
+def _reference_bounds(contract: Contract, rules: ValidateParams, profile: dict, sev: dict) -> list:
     import great_expectations as gx
 
     from accelops.validation.gx_fast import ExpectColumnNumericMeanToBeBetween as Mean
@@ -105,7 +105,7 @@ def _reference_bounds(contract: DatasetParams, rules: ValidateParams, profile: d
     return out
 
 
-def suite_version(contract: DatasetParams, rules: ValidateParams, profile: dict | None) -> str:
+def suite_version(contract: Contract, rules: ValidateParams, profile: dict | None) -> str:
     """A content hash of what the suite is built from (contract, rules, reference profile), recorded
     with every run; the time window moves with 'now' but its definition is part of the rules."""
     from accelops.validation.profile import digest
@@ -114,7 +114,7 @@ def suite_version(contract: DatasetParams, rules: ValidateParams, profile: dict 
                    "profile": profile if rules.reference_profile else None})
 
 
-def run_suite(df: pd.DataFrame, contract: DatasetParams, rules: ValidateParams, source: str,
+def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, source: str,
               profile: dict | None = None, docs_dir: Path | None = None,
               result_format: dict | None = None) -> ValidationReport:
     """Validate a frame that already passed `io.conform`; never raises for failed rules.

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from accelops.config import DatasetParams
+from accelops.config import Contract
 
 
 @dataclass
@@ -27,7 +27,7 @@ class LabelQuality:
         return asdict(self)
 
 
-def out_of_fold_proba(df: pd.DataFrame, contract: DatasetParams, folds: int = 5, threads: int = 0,
+def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int = 5, threads: int = 0,
                       seed: int = 0, max_iter: int = 100) -> np.ndarray:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
@@ -61,7 +61,7 @@ def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray,
     return flags, thresholds
 
 
-def label_quality(df: pd.DataFrame, contract: DatasetParams, folds: int = 5, threads: int = 0,
+def label_quality(df: pd.DataFrame, contract: Contract, folds: int = 5, threads: int = 0,
                   seed: int = 0) -> tuple[LabelQuality, np.ndarray]:
     y = df[contract.label].to_numpy(int)
     flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed))

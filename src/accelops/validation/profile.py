@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from accelops.config import DatasetParams
+from accelops.config import Contract
 
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def build_profile(df: pd.DataFrame, contract: DatasetParams, source: str) -> dict:
+def build_profile(df: pd.DataFrame, contract: Contract, source: str) -> dict:
     numeric = {}
     for col in contract.numeric_features:
         x = pd.to_numeric(df[col], errors="coerce")
@@ -36,7 +36,7 @@ def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def save_if_missing(df: pd.DataFrame, contract: DatasetParams, source: str, path: Path) -> bool:
+def save_if_missing(df: pd.DataFrame, contract: Contract, source: str, path: Path) -> bool:
     """Write the profile of `df` as the reference unless one exists; True when written."""
     if path.exists():
         return False
@@ -49,13 +49,13 @@ def digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def near_duplicates(df: pd.DataFrame, contract: DatasetParams) -> int:
+def near_duplicates(df: pd.DataFrame, contract: Contract) -> int:
     """Rows identical to an earlier row on every feature and the label (ids and timestamps ignored)."""
     cols = [*contract.feature_columns, contract.label]
     return int(df.duplicated(cols, keep="first").sum()) if len(df) else 0
 
 
-def slice_support(df: pd.DataFrame, contract: DatasetParams, minimum: int) -> list[dict]:
+def slice_support(df: pd.DataFrame, contract: Contract, minimum: int) -> list[dict]:
     """The contract's slice values with fewer than `minimum` rows (absent ones included): too few to
     evaluate or monitor. Only declared values are named; values outside the contract are the set
     rule's business and are never echoed."""
@@ -69,7 +69,7 @@ def slice_support(df: pd.DataFrame, contract: DatasetParams, minimum: int) -> li
     return low
 
 
-def class_balance(df: pd.DataFrame, contract: DatasetParams) -> dict:
+def class_balance(df: pd.DataFrame, contract: Contract) -> dict:
     y = df[contract.label]
     pos = float(y.mean()) if len(y) else float("nan")
     return {"positive_rate": pos, "imbalance_ratio": float((1 - pos) / pos) if pos and np.isfinite(pos) else None}

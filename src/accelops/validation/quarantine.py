@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from accelops.config import DatasetParams
+from accelops.config import Contract
 
 
-def row_failures(df: pd.DataFrame, contract: DatasetParams, failures: list[dict]) -> pd.Series:
+def row_failures(df: pd.DataFrame, contract: Contract, failures: list[dict]) -> pd.Series:
     """For each row, the failed rules it violates ('' when none), mirroring the GE suite."""
     marks: list[tuple[np.ndarray, str]] = []
     for f in failures:

@@ -24,8 +24,8 @@ def check_batch(params: Params, batch: Path) -> dict:
 
     from accelops.monitoring.drift import detect_drift
     from accelops.registry import tracking
-    from accelops.registry.gate import CHAMPION, current_champion
-    from accelops.validation import gate
+    from accelops.registry.promotion import CHAMPION, current_champion
+    from accelops.validation import batch_check
     from accelops.validation.pii import protect
 
     lay = params.layout
@@ -33,8 +33,8 @@ def check_batch(params: Params, batch: Path) -> dict:
     batch = Path(batch)
     mon = lay.reports / "monitoring"
     df = io.conform(io.read_table(batch), c, batch)
-    checked = gate.check(df, params, str(batch), lay.workdir / "quarantine", docs_dir=mon / "data_docs")
-    gate.write(checked, mon / f"validation_{batch.stem}.json")
+    checked = batch_check.check(df, params, str(batch), lay.workdir / "quarantine", docs_dir=mon / "data_docs")
+    batch_check.write(checked, mon / f"validation_{batch.stem}.json")
     df = protect(checked.enforce(), c.pii, params.pii, lay.pii_key_file, c.text)
 
     client = tracking.connect(params)
@@ -71,7 +71,7 @@ def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
     history = pd.read_parquet(need(params.layout.features_table, "features"),
                               columns=[c.entity_id, c.timestamp, *params.features.windows.sources()])
     rows = for_new_rows(history, df, c.entity_id, c.timestamp, params.features.windows)
-    return rows[params.model_dataset.feature_columns]
+    return rows[params.model_contract.feature_columns]
 
 
 def retraining_data(params: Params, batch: Path) -> Path:
