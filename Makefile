@@ -19,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python -m flows.demo
+	$(BIN)/python -m accelops_flows.demo
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -43,4 +43,4 @@ repro: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 serve: install
-	$(BIN)/python -m flows.serve
+	$(BIN)/python -m accelops_flows.serve

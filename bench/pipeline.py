@@ -66,7 +66,7 @@ def main() -> int:
 
     runtime.configure(load_params(paths["flow_cold"]))
     os.environ["PREFECT_HOME"] = str(tmp / "prefect")
-    from flows.training import training_flow
+    from accelops_flows.training import training_flow
 
     flows = {}
     for name in ("flow_cold", "flow_warm"):

@@ -1,6 +1,7 @@
 """accelops: a workflow-orchestrated MLOps pipeline for tabular models.
 
-The library never imports Prefect; flows/ and tasks/ are thin adapters over it.
+The library never imports Prefect; accelops_flows (tasks, flows, the flow-starting CLI commands)
+is a thin adapter over it.
 Heavy libraries (torch, mlflow, feast, great_expectations, evidently) are imported
 inside the functions that need them, so importing accelops is instant.
 """

@@ -109,7 +109,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from accelops.pipeline import stages
-    from flows.training import training_flow
+    from accelops_flows.training import training_flow
 
     path = write_params(tmp_path_factory.mktemp("bad_inputs"))
     params = load_params(path)
@@ -121,7 +121,7 @@ def trained(tmp_path_factory):
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_stops_the_flow_with_a_named_error(case, trained, tmp_path):
     from accelops.registry.status import collect
-    from flows.training import training_flow
+    from accelops_flows.training import training_flow
 
     path, params = trained
     make, error, fragment = CASES[case]

@@ -22,7 +22,7 @@ def _hits(path: Path) -> list[str]:
 
 def test_canary_sweep_after_the_training_flow(tmp_path, caplog, capsys):
     from accelops.data.generator import generate
-    from flows.training import training_flow
+    from accelops_flows.training import training_flow
 
     path = write_params(tmp_path / "project")
     params = load_params(path)

@@ -14,7 +14,7 @@ from helpers import write_params
 def project(tmp_path_factory):
     """A trained project: history generated and the training flow run once."""
     from accelops.pipeline import stages
-    from flows.training import training_flow
+    from accelops_flows.training import training_flow
 
     path = write_params(tmp_path_factory.mktemp("flows"))
     params = load_params(path)
@@ -85,7 +85,7 @@ def test_bench_and_online_predict_commands_use_the_champion(project):
 
 
 def test_clean_batch_does_not_retrain(project):
-    from flows.monitoring import monitoring_flow
+    from accelops_flows.monitoring import monitoring_flow
 
     path, params, _ = project
     before = _versions(params)
@@ -101,7 +101,7 @@ def test_clean_batch_does_not_retrain(project):
 def test_drifted_batch_triggers_retraining_with_reason(project):
     import mlflow
 
-    from flows.monitoring import monitoring_flow
+    from accelops_flows.monitoring import monitoring_flow
 
     path, params, _ = project
     before = len(_versions(params))
@@ -122,7 +122,7 @@ def test_drifted_batch_triggers_retraining_with_reason(project):
 
 def test_invalid_batch_stops_monitoring_with_named_error(project):
     from accelops.errors import DataValidationError
-    from flows.monitoring import monitoring_flow
+    from accelops_flows.monitoring import monitoring_flow
 
     path, params, _ = project
     before = _versions(params)
@@ -137,8 +137,8 @@ def test_invalid_batch_stops_monitoring_with_named_error(project):
 
 
 def test_served_deployments_match_what_monitoring_triggers(project):
-    from flows.monitoring import TRAINING_DEPLOYMENT
-    from flows.serve import NIGHTLY, deployments
+    from accelops_flows.monitoring import TRAINING_DEPLOYMENT
+    from accelops_flows.serve import NIGHTLY, deployments
 
     path, _, _ = project
     training, monitoring = deployments(str(path))

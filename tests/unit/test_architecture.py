@@ -14,7 +14,7 @@ def test_library_never_imports_prefect():
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"prefect", "flows", "tasks"}]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"prefect", "accelops_flows"}]
     assert offenders == []
 
 

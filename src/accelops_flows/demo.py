@@ -25,8 +25,8 @@ def main() -> int:
     params_path = str(default_params_path().resolve())
     params = load_params(params_path)
     runtime.configure(params)
-    from flows.monitoring import monitoring_flow  # after configure(): Prefect reads its env on import
-    from flows.training import training_flow
+    from accelops_flows.monitoring import monitoring_flow  # after configure(): Prefect reads its env on import
+    from accelops_flows.training import training_flow
 
     lay = params.layout
     started = time.perf_counter()

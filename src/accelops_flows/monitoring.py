@@ -6,8 +6,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, runtime
 
 from accelops.config import load_params
-from flows.training import training_flow
-from tasks import pipeline as t
+from accelops_flows import tasks as t
+from accelops_flows.training import training_flow
 
 TRAINING_DEPLOYMENT = "training/training"
 

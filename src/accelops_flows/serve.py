@@ -2,7 +2,7 @@
 with parameters). Training runs nightly; monitoring runs on demand with a `batch` parameter and
 triggers the training deployment through run_deployment when drift is confirmed.
 
-    PREFECT_API_URL=http://127.0.0.1:4200/api .venv/bin/python -m flows.serve
+    PREFECT_API_URL=http://127.0.0.1:4200/api .venv/bin/python -m accelops_flows.serve
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ NIGHTLY = "0 2 * * *"
 
 
 def deployments(params_path: str):
-    from flows.monitoring import monitoring_flow
-    from flows.training import training_flow
+    from accelops_flows.monitoring import monitoring_flow
+    from accelops_flows.training import training_flow
 
     return [
         training_flow.to_deployment(name="training", cron=NIGHTLY,

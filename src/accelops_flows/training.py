@@ -7,7 +7,7 @@ import time
 from prefect import flow, get_run_logger
 
 from accelops.config import load_params
-from tasks import pipeline as t
+from accelops_flows import tasks as t
 
 
 @flow(name="training", log_prints=True)

@@ -1,1 +1,0 @@
-"""Prefect flows chaining the tasks in tasks/."""

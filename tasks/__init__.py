@@ -1,1 +1,0 @@
-"""Prefect task adapters: a few lines each over accelops.pipeline (no logic here)."""
