@@ -1,11 +1,11 @@
 """`accelops` command line. Heavy imports happen inside commands, so `--help` is instant.
 
-`run` imports the flows package (the composition root); the library itself never imports Prefect.
+This is the library's command set; it never imports Prefect or accelops_flows. The console script
+is accelops_flows.cli, which adds the commands that start flows (`run`).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -19,10 +19,8 @@ app = typer.Typer(help="accelops: orchestrated MLOps pipeline for tabular models
                   pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Synthetic data.", no_args_is_help=True)
 features_app = typer.Typer(help="Feature store.", no_args_is_help=True)
-run_app = typer.Typer(help="Run a flow (Prefect: ephemeral, or the server at PREFECT_API_URL).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(features_app, name="features")
-app.add_typer(run_app, name="run")
 
 ParamsOpt = typer.Option(None, "--params", envvar="ACCELOPS_PARAMS", help="params.yaml to use")
 
@@ -181,35 +179,6 @@ def stage(name: str, params: Optional[Path] = ParamsOpt) -> None:
     _echo_json(STAGES[name](_params(params)))
 
 
-def _flow(module: str, name: str, params: Optional[Path]):
-    from accelops import runtime
-
-    p = _params(params)
-    runtime.configure(p)
-    return p, getattr(importlib.import_module(module), name)
-
-
-@run_app.command("training")
-def run_training(data: Optional[Path] = typer.Option(None, help="default: params paths.history"),
-                 params: Optional[Path] = ParamsOpt) -> None:
-    """The training flow."""
-    from accelops.config import default_params_path
-
-    _, flow = _flow("flows.training", "training_flow", params)
-    path = str((params or default_params_path()).resolve())
-    _echo_json(flow(data=str(data.resolve()) if data else None, params_path=path))
-
-
-@run_app.command("monitoring")
-def run_monitoring(batch: Path = typer.Option(...), params: Optional[Path] = ParamsOpt) -> None:
-    """The monitoring flow on a new batch."""
-    from accelops.config import default_params_path
-
-    _, flow = _flow("flows.monitoring", "monitoring_flow", params)
-    path = str((params or default_params_path()).resolve())
-    _echo_json(flow(batch=str(batch.resolve()), params_path=path))
-
-
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json"), params: Optional[Path] = ParamsOpt) -> None:
     """Champion, registered versions with gate decisions, last drift decision."""
@@ -244,6 +213,7 @@ def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = ty
 
 
 def main() -> None:
+    """Run `app` with one-line named errors (exit 2); accelops_flows.cli.main calls this."""
     from accelops.runtime import configure_logging
 
     configure_logging()

@@ -19,7 +19,7 @@ def test_library_never_imports_prefect():
 
 
 def test_cli_import_is_light():
-    code = ("import sys, accelops.cli, accelops.config, accelops.pipeline.stages; "
+    code = ("import sys, accelops_flows.cli, accelops.config, accelops.pipeline.stages; "
             "print(sorted(m for m in ('torch','mlflow','feast','great_expectations','evidently','prefect') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

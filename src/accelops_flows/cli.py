@@ -1,0 +1,55 @@
+"""The `accelops` console script: the library's commands (accelops.cli) plus `run`, which starts
+the Prefect flows. Flows are imported inside the commands, so `accelops --help` stays instant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from accelops import cli
+
+run_app = typer.Typer(help="Run a flow (Prefect: ephemeral, or the server at PREFECT_API_URL).", no_args_is_help=True)
+cli.app.add_typer(run_app, name="run")
+
+
+def _configured(params: Optional[Path]) -> str:
+    """The resolved params.yaml path, after setting the tool environment Prefect reads on import."""
+    from accelops import runtime
+    from accelops.config import default_params_path, load_params
+
+    path = (params or default_params_path()).resolve()
+    runtime.configure(load_params(path))
+    return str(path)
+
+
+@run_app.command("training")
+def run_training(data: Optional[Path] = typer.Option(None, help="default: params paths.history"),
+                 params: Optional[Path] = cli.ParamsOpt) -> None:
+    """The training flow."""
+    path = _configured(params)
+    from accelops_flows.training import training_flow
+
+    result = training_flow(data=str(data.resolve()) if data else None, params_path=path)
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+@run_app.command("monitoring")
+def run_monitoring(batch: Path = typer.Option(...), params: Optional[Path] = cli.ParamsOpt) -> None:
+    """The monitoring flow on a new batch."""
+    path = _configured(params)
+    from accelops_flows.monitoring import monitoring_flow
+
+    result = monitoring_flow(batch=str(batch.resolve()), params_path=path)
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+def main() -> None:
+    """Entry point of the `accelops` console script (accelops.cli's error handling and exit codes)."""
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()
