@@ -160,7 +160,7 @@ def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or 
 def predict(ids: list[int] = typer.Argument(..., help="entity ids"), params: Optional[Path] = ParamsOpt) -> None:
     """Online scoring: latest features from the online store, scored by @champion on its recommended
     online variant; unknown ids are reported (exit 1)."""
-    from accelops.serving.online import score_online
+    from accelops.pipeline.online import score_online
 
     result = score_online(_params(params), ids)
     _echo_json(result)

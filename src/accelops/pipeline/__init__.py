@@ -1,1 +1,2 @@
-"""File-to-file stage functions shared by the CLI / DVC and the Prefect tasks."""
+"""The library's compositions: file-to-file stage functions shared by the CLI / DVC and the Prefect
+tasks, and online scoring (registry + feature store + scorer)."""

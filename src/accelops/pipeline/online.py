@@ -1,5 +1,6 @@
-"""Online scoring: features for entity ids from the online store, scored by the @champion on the
-online variant its benchmark recommended. The champion's files are fetched once per version."""
+"""Online scoring, composed from the registry (@champion and its files), the feature store (online
+features per entity id) and serving (the Scorer on the online variant the benchmark recommended).
+The champion's files are fetched once per version."""
 
 from __future__ import annotations
 
