@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from accelops.layout import Layout
 
 PARAMS_ENV = "ACCELOPS_PARAMS"
-WORKDIR_ENV = "ACCELOPS_WORKDIR"
 
 
 class _Section(BaseModel):
@@ -348,7 +347,8 @@ class Params(_Section):
     def layout(self) -> "Layout":
         from accelops.layout import Layout
 
-        return Layout.from_params(self)
+        return Layout.resolve(self.root, workdir=self.paths.workdir, history=self.paths.history,
+                              feature_repo=self.paths.feature_repo)
 
     def replace(self, **sections: object) -> "Params":
         """A copy with whole sections or nested keys replaced, e.g. replace(train={"epochs": 2})."""

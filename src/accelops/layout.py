@@ -1,17 +1,17 @@
-"""Every file the pipeline reads or writes, derived from params (one place)."""
+"""Every file the pipeline reads or writes, derived from params (one place).
+
+Imports nothing from accelops: `Params.layout` resolves params.yaml's `paths` section through
+`Layout.resolve`, so config sits above this module and never in a cycle with it.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from accelops.config import WORKDIR_ENV
-
-if TYPE_CHECKING:
-    from accelops.config import Params
+WORKDIR_ENV = "ACCELOPS_WORKDIR"
 
 
 class Layout(BaseModel):
@@ -24,14 +24,15 @@ class Layout(BaseModel):
     feature_repo: Path
 
     @classmethod
-    def from_params(cls, params: Params) -> "Layout":
-        root = params.root
-        workdir = Path(os.environ.get(WORKDIR_ENV) or params.paths.workdir)
+    def resolve(cls, root: Path, workdir: str, history: str, feature_repo: str) -> "Layout":
+        """Absolute paths from params.yaml's `paths` (relative ones are under `root`, the folder of
+        params.yaml); ACCELOPS_WORKDIR, when set, replaces the workdir."""
+        work = Path(os.environ.get(WORKDIR_ENV) or workdir)
         return cls(
             root=root,
-            workdir=workdir if workdir.is_absolute() else root / workdir,
-            history=_abs(root, params.paths.history),
-            feature_repo=_abs(root, params.paths.feature_repo),
+            workdir=work if work.is_absolute() else root / work,
+            history=_abs(root, history),
+            feature_repo=_abs(root, feature_repo),
         )
 
     # pipeline files (DVC outputs)
