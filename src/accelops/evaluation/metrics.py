@@ -1,10 +1,18 @@
-"""Overall metrics, decision threshold, confusion matrix and bootstrap confidence intervals."""
+"""Overall metrics, decision threshold, confusion matrix, bootstrap confidence intervals, and
+MLflow-safe metric names."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 MAIN_METRICS = ("roc_auc", "pr_auc", "log_loss", "brier")
+
+
+def metric_key(*parts: str) -> str:
+    """An MLflow-safe metric name such as slice.region.north.roc_auc."""
+    return ".".join(re.sub(r"[^A-Za-z0-9_\-/ ]", "_", str(p)) for p in parts)
 
 
 def _clip(p) -> np.ndarray:

@@ -105,8 +105,6 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
 
 def flat_metrics(report: dict) -> dict[str, float]:
     """MLflow-ready metrics with slice-qualified names (slice.<col>.<value>.roc_auc ...)."""
-    from accelops.registry.tracking import metric_key
-
     out = {f"test_{k}": v for k, v in report["overall"].items()}
     for m, ci in report["intervals"].items():
         out[f"test_{m}_ci_low"], out[f"test_{m}_ci_high"] = ci["low"], ci["high"]
@@ -118,14 +116,14 @@ def flat_metrics(report: dict) -> dict[str, float]:
     out["weak_slices"] = len(report["weak_slices"])
     for s in report["slices"]:
         if s["roc_auc"] is not None:
-            out[metric_key("slice", s["slice"].replace(" x ", "_x_"), s["value"].replace(" & ", "_&_"), "roc_auc")] = s["roc_auc"]
+            out[metrics.metric_key("slice", s["slice"].replace(" x ", "_x_"), s["value"].replace(" & ", "_&_"), "roc_auc")] = s["roc_auc"]
     for col, f in report["fairness"]["columns"].items():
-        out[metric_key("fairness", col, "dp_diff")] = f["demographic_parity_difference"]
-        out[metric_key("fairness", col, "eo_diff")] = f["equal_opportunity_difference"]
+        out[metrics.metric_key("fairness", col, "dp_diff")] = f["demographic_parity_difference"]
+        out[metrics.metric_key("fairness", col, "eo_diff")] = f["equal_opportunity_difference"]
     if report["robustness"]:
         for name, points in report["robustness"]["curves"].items():
             for pt in points:
-                out[metric_key("robustness", name, f"{pt['strength']:g}", "auc_drop")] = pt["drop"]
+                out[metrics.metric_key("robustness", name, f"{pt['strength']:g}", "auc_drop")] = pt["drop"]
     return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from importlib import metadata
 from pathlib import Path
 
@@ -50,11 +49,6 @@ def flatten(d: dict, prefix: str = "") -> dict[str, str]:
         else:
             out[key] = json.dumps(v) if isinstance(v, (list, tuple)) else str(v)
     return out
-
-
-def metric_key(*parts: str) -> str:
-    """An MLflow-safe metric name such as slice.region.north.roc_auc."""
-    return ".".join(re.sub(r"[^A-Za-z0-9_\-/ ]", "_", str(p)) for p in parts)
 
 
 def file_hash(path: Path) -> str:
