@@ -51,14 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from accelops.config import load_params
+    from accelops.runtime import available_cores
     from accelops.serving.benchmark import run_benchmark, table
     from accelops.serving.scorer import Scorer
     from accelops.serving.variants import REFERENCE, load_runner
-    from accelops.training.device import available_cores
     from accelops.training.export import export_onnx
-    from accelops.training.preprocess import Preprocessor
+    from accelops.training.model_folder import read_preprocessor
     from accelops.training.split import time_split
-    from accelops.training.train import PREPROCESS, train_model
+    from accelops.training.train import train_model
 
     params = load_params(REPO / "params.yaml")
     bench = params.benchmark
@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         model_dir, serving_dir = Path(tmp) / "model", Path(tmp) / "serving"
         train_model(train, valid, c, params.train.model_copy(update={"epochs": args.epochs}), model_dir)
         export_onnx(model_dir, test.head(2048))
-        result = run_benchmark(model_dir, test, c, bench, Path(tmp) / "report", serving_dir, train_df=train)
-        print(table(result))
+        typed = run_benchmark(model_dir, test, c, bench, Path(tmp) / "report", serving_dir, train_df=train)
+        result = typed.model_dump()
+        print(table(typed))
         rows = {(r["variant"], r["batch_size"]): r for r in result["rows"]}
         rec = result["recommendation"]
 
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
         big = pd.concat([test] * -(-args.score_rows // len(test)), ignore_index=True).head(args.score_rows)
         scorer = Scorer(model_dir, serving_dir, mode="batch", threads=threads)
-        pre = Preprocessor.load(model_dir / PREPROCESS)
+        pre = read_preprocessor(model_dir)
         eager = load_runner(model_dir, REFERENCE, threads)
 
         def eager_1024():

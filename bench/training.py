@@ -41,7 +41,8 @@ def main() -> int:
     import torch
 
     from accelops.config import load_params
-    from accelops.training.device import available_cores, choose_device
+    from accelops.runtime import available_cores
+    from accelops.training.device import choose_device
     from accelops.training.model import build_model
     from accelops.training.preprocess import Preprocessor
 
@@ -116,8 +117,8 @@ def main() -> int:
     wide = train_model(parts["train"], parts["valid"], c, wide_tp, out.with_name(out.name + "-wide"))
     wide_auc = fast_auc(parts["test"][c.label].to_numpy(),
                         Predictor(out.with_name(out.name + "-wide")).predict_proba(parts["test"]))
-    figures.update(network_test_auc=net_auc, baseline_test_auc=base["roc_auc"], network_train_seconds=result.seconds,
-                   baseline_train_seconds=base["seconds"], wide_network_test_auc=wide_auc,
+    figures.update(network_test_auc=net_auc, baseline_test_auc=base.roc_auc, network_train_seconds=result.seconds,
+                   baseline_train_seconds=base.seconds, wide_network_test_auc=wide_auc,
                    wide_network_train_seconds=wide.seconds)
 
     print(f"fp32 matmul peak: {peak:.1f} GFLOP/s   threads: {device.threads}")
@@ -128,7 +129,7 @@ def main() -> int:
               f"{r['share_of_peak']:>8.1%} {r['dataloader_samples_per_s']:>10.0f} {r['vs_dataloader']:>8.1f}x")
     print(f"epoch seconds (default model, batch {tp.batch_size}): {figures['epoch_seconds']}")
     print(f"test AUC: network {net_auc:.4f} ({result.seconds:.1f} s)  vs  HistGradientBoosting "
-          f"{base['roc_auc']:.4f} ({base['seconds']:.1f} s)  vs  ref_109k@4096 {wide_auc:.4f} ({wide.seconds:.1f} s)")
+          f"{base.roc_auc:.4f} ({base.seconds:.1f} s)  vs  ref_109k@4096 {wide_auc:.4f} ({wide.seconds:.1f} s)")
     default_1024 = next(r for r in rows if r["model"] == "default" and r["batch"] == 1024)
     best = max(rows, key=lambda r: r["share_of_peak"])
     result_json = {

@@ -22,9 +22,11 @@ class Layout(BaseModel):
     workdir: Path
     history: Path
     feature_repo: Path
+    reference_data: Path          # the data the reference profile and label-error rate come from
 
     @classmethod
-    def resolve(cls, root: Path, workdir: str, history: str, feature_repo: str) -> "Layout":
+    def resolve(cls, root: Path, workdir: str, history: str, feature_repo: str,
+                reference: str | None = None) -> "Layout":
         """Absolute paths from params.yaml's `paths` (relative ones are under `root`, the folder of
         params.yaml); ACCELOPS_WORKDIR, when set, replaces the workdir."""
         work = Path(os.environ.get(WORKDIR_ENV) or workdir)
@@ -33,6 +35,7 @@ class Layout(BaseModel):
             workdir=work if work.is_absolute() else root / work,
             history=_abs(root, history),
             feature_repo=_abs(root, feature_repo),
+            reference_data=_abs(root, reference or history),
         )
 
     # pipeline files (DVC outputs)
@@ -54,8 +57,36 @@ class Layout(BaseModel):
 
     @property
     def reference_profile(self) -> Path:
-        """Statistics of the first accepted training data: the suite's reference bounds."""
+        """Statistics of the reference data (the `reference` stage): the suite's reference bounds."""
         return self.workdir / "reference" / "profile.json"
+
+    @property
+    def reference_label_quality(self) -> Path:
+        """The label-error rate of the reference data (the `reference` stage): the label check's reference."""
+        return self.workdir / "reference" / "label_quality.json"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Rows that failed an error rule, per input, with a counts-only summary (local only: raw rows)."""
+        return self.workdir / "quarantine"
+
+    @property
+    def validation_report(self) -> Path:
+        """The typed BatchReport of the training input."""
+        return self.reports / "validation.json"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.reports / "data_docs"
+
+    @property
+    def label_quality_report(self) -> Path:
+        return self.reports / "label_quality.json"
+
+    @property
+    def label_issues(self) -> Path:
+        """Keys and labels of the rows flagged as likely label errors (for inspection)."""
+        return self.reports / "label_issues.parquet"
 
     @property
     def serving_dir(self) -> Path:
@@ -75,8 +106,45 @@ class Layout(BaseModel):
         return self.reports / "evaluation"
 
     @property
+    def evaluation_report(self) -> Path:
+        """The typed EvaluationReport: the promotion gate's input."""
+        return self.evaluation_dir / "evaluation.json"
+
+    @property
+    def evaluation_summary(self) -> Path:
+        return self.evaluation_dir / "summary.md"
+
+    @property
+    def benchmark_dir(self) -> Path:
+        """The accelerator benchmark's table, JSON and plots (reports/benchmark)."""
+        return self.reports / "benchmark"
+
+    @property
+    def benchmark_result(self) -> Path:
+        """The typed BenchmarkResult (or BenchmarkSkipped) of the challenger."""
+        return self.benchmark_dir / "benchmark.json"
+
+    @property
     def reports(self) -> Path:
         return self.workdir / "reports"
+
+    @property
+    def feature_stats(self) -> Path:
+        """The typed FeaturesSummary: the training set built and the statistics per feature view."""
+        return self.reports / "feature_stats.json"
+
+    @property
+    def materialize_report(self) -> Path:
+        return self.reports / "materialize.json"
+
+    @property
+    def training_summary(self) -> Path:
+        """The typed TrainingSummary: the network's run, its baseline and ONNX check."""
+        return self.reports / "training.json"
+
+    @property
+    def training_curves(self) -> Path:
+        return self.reports / "training_curves.png"
 
     @property
     def metrics_file(self) -> Path:
@@ -86,9 +154,39 @@ class Layout(BaseModel):
     def registration_file(self) -> Path:
         return self.reports / "registration.json"
 
+    # monitoring: one set of files per batch, named after the batch file's stem
+    @property
+    def monitoring_dir(self) -> Path:
+        return self.reports / "monitoring"
+
     @property
     def drift_decision_file(self) -> Path:
-        return self.reports / "monitoring" / "last_decision.json"
+        """The typed DriftDecision of the last checked batch."""
+        return self.monitoring_dir / "last_decision.json"
+
+    @property
+    def drift_decisions_log(self) -> Path:
+        """One JSON line per checked batch: batch, drift share, decision, reason, time."""
+        return self.monitoring_dir / "decisions.jsonl"
+
+    @property
+    def batch_data_docs(self) -> Path:
+        return self.monitoring_dir / "data_docs"
+
+    def batch_validation_report(self, batch: Path) -> Path:
+        return self.monitoring_dir / f"validation_{Path(batch).stem}.json"
+
+    def prediction_log(self, batch: Path) -> Path:
+        """The champion's scores for a batch: keys, prediction and model version (no features)."""
+        return self.monitoring_dir / "predictions" / f"{Path(batch).stem}.parquet"
+
+    def drift_report(self, batch: Path) -> Path:
+        """Evidently's HTML drift report for a batch."""
+        return self.monitoring_dir / f"drift_{Path(batch).stem}.html"
+
+    def retraining_data(self, stamp: str) -> Path:
+        """The last training input plus a drifted batch, for retraining."""
+        return self.workdir / "data" / f"retrain_{stamp}.parquet"
 
     # tool state
     @property

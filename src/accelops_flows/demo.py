@@ -59,8 +59,8 @@ def main() -> int:
         "wall_seconds": round(time.perf_counter() - started, 1),
         "initial_training_stage_seconds": first["timings"],
         "retraining_stage_seconds": retrain["timings"] if retrain and "timings" in retrain else None,
-        "initial_gate": first["register"]["reason"],
-        "retrain_gate": retrain["register"]["reason"] if retrain and "register" in retrain else None,
+        "initial_gate": first["register"].reason,
+        "retrain_gate": retrain["register"].reason if retrain and "register" in retrain else None,
         "status": facts,
     }
     (lay.reports / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))

@@ -18,8 +18,8 @@ def monitoring_flow(batch: str, params_path: str | None = None) -> dict:
     logger = get_run_logger()
     decision = t.check_batch(params, batch)
     result = {"decision": decision, "training": None}
-    if not decision["retrain"]:
-        logger.info("no retraining: %s", decision["reason"])
+    if not decision.retrain:
+        logger.info("no retraining: %s", decision.reason)
         return result
     data = t.retraining_data(params, batch)
     reason = f"drift: {decision['reason']}"

@@ -15,83 +15,86 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from accelops.config import Params
+from accelops.evaluation.schema import EvaluationReport
+from accelops.features.schema import FeaturesSummary, MaterializeSummary
+from accelops.monitoring.drift import DriftDecision
+from accelops.registry.promotion import Registration
+from accelops.serving.schema import BenchmarkResult, BenchmarkSkipped
+from accelops.training.schema import TrainingSummary
+from accelops.validation.batch_check import BatchReport
+from accelops.validation.profile import ReferenceSummary
 from accelops.pipeline import batch_stages, stages
 
 # Stages write files and registries: never serve them from a cache.
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
+@task(name="reference", **_stage)
+def reference(params: Params) -> ReferenceSummary:
+    return stages.reference(params)
+
+
 @task(name="validate", **_stage)
-def validate(params: Params, data: str | None) -> dict:
+def validate(params: Params, data: str | None) -> BatchReport:
     started = time.time()
     try:
         return stages.validate(params, Path(data) if data else None)
     finally:   # the report is most useful when the batch was stopped
-        _publish_validation(params.layout.reports / "validation.json", started, "validation")
+        _publish_validation(params.layout.validation_report, started, "validation")
 
 
 def _publish_validation(path: Path, since: float, key: str) -> None:
-    import json
-
-    from accelops.validation.batch_check import markdown_summary
+    from accelops.validation.batch_check import BatchReport, markdown_summary
 
     if path.exists() and path.stat().st_mtime >= since:
-        create_markdown_artifact(markdown=markdown_summary(json.loads(path.read_text())), key=key,
+        create_markdown_artifact(markdown=markdown_summary(BatchReport.model_validate_json(path.read_text())), key=key,
                                  description="Data-quality gate: rules failed, quarantine, provenance")
 
 
 @task(name="features", **_stage)
-def features(params: Params) -> dict:
+def features(params: Params) -> FeaturesSummary:
     return stages.features(params)
 
 
 @task(name="train", **_stage)
-def train(params: Params) -> dict:
+def train(params: Params) -> TrainingSummary:
     return stages.train(params)
 
 
 @task(name="evaluate", **_stage)
-def evaluate(params: Params) -> dict:
+def evaluate(params: Params) -> EvaluationReport:
     result = stages.evaluate(params)
-    create_markdown_artifact(markdown=(params.layout.evaluation_dir / "summary.md").read_text(),
+    create_markdown_artifact(markdown=params.layout.evaluation_summary.read_text(),
                              key="evaluation", description="Test-split evaluation of the challenger")
     return result
 
 
 @task(name="benchmark", **_stage)
-def benchmark(params: Params) -> dict:
+def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
     result = stages.benchmark(params)
-    table = params.layout.reports / "benchmark" / "benchmark.csv"
-    if result.get("enabled") and table.exists():
-        create_table_artifact(table=_csv_rows(table), key="serving-benchmark",
+    if result.enabled:
+        create_table_artifact(table=[r.model_dump() for r in result.rows], key="serving-benchmark",
                               description="Serving variants: latency, throughput, cost, accuracy delta")
     return result
 
 
-def _csv_rows(path: Path) -> list[dict]:
-    import csv
-
-    with open(path) as f:
-        return list(csv.DictReader(f))
-
-
 @task(name="register", **_stage)
-def register(params: Params, reason: str) -> dict:
+def register(params: Params, reason: str) -> Registration:
     return stages.register(params, reason)
 
 
 @task(name="materialize", retries=2, retry_delay_seconds=5, **_stage)
-def materialize(params: Params) -> dict:
+def materialize(params: Params) -> MaterializeSummary:
     return stages.materialize(params)
 
 
 @task(name="check-batch", **_stage)
-def check_batch(params: Params, batch: str) -> dict:
+def check_batch(params: Params, batch: str) -> DriftDecision:
     started = time.time()
     try:
         return batch_stages.check_batch(params, Path(batch))
     finally:
-        report = params.layout.reports / "monitoring" / f"validation_{Path(batch).stem}.json"
+        report = params.layout.batch_validation_report(Path(batch))
         _publish_validation(report, started, "batch-validation")
 
 

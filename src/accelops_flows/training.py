@@ -1,4 +1,4 @@
-"""The training flow: validate -> features (Feast) -> train -> evaluate -> benchmark -> register + gate -> online store."""
+"""The training flow: reference -> validate -> features (Feast) -> train -> evaluate -> benchmark -> register + gate -> online store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
     params = load_params(params_path)
     logger = get_run_logger()
     timings: dict[str, float] = {}
-    results: dict[str, dict] = {}
+    results: dict[str, object] = {}
 
     def timed(name, fn, *args):
         start = time.perf_counter()
@@ -24,6 +24,7 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
         timings[name] = round(time.perf_counter() - start, 2)
         logger.info("stage %s done in %.1f s", name, timings[name])
 
+    timed("reference", t.reference, params)
     timed("validate", t.validate, params, data)
     timed("features", t.features, params)
     timed("train", t.train, params)

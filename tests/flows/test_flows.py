@@ -38,7 +38,7 @@ def _versions(params):
 
 def test_training_flow_runs_every_stage_and_promotes(project):
     _, params, result = project
-    assert set(result["timings"]) == {"validate", "features", "train", "evaluate", "benchmark", "register",
+    assert set(result["timings"]) == {"reference", "validate", "features", "train", "evaluate", "benchmark", "register",
                                       "materialize"}
     assert result["register"]["promoted"] and result["evaluate"]["roc_auc"] > 0.7
     assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]

@@ -31,8 +31,8 @@ def test_redis_online_store_serves_what_the_sqlite_store_serves(tmp_path, small_
                            features={"online_store": "redis", "redis": redis_server, "online_writer": writer})
         store = fs.apply(p, source)
         out = fs.materialize(store, p, table)
-        assert (out["store"], out["writer"]) == ("redis", writer)
-        assert out["entities"] == table["customer_id"].nunique()
+        assert (out.store, out.writer) == ("redis", writer)
+        assert out.entities == table["customer_id"].nunique()
         frame, unknown = fs.online_features(store, p, ids)
         assert unknown == [10**9]
         pd.testing.assert_frame_equal(frame, expected, check_dtype=False)

@@ -39,8 +39,9 @@ def test_partial_policy_continues_with_the_passing_rows(tmp_path, small_frame):
 
     params = load_params(write_params(tmp_path, validate={"on_failure": "partial", "max_rejected_fraction": 0.01}))
     _bad_batch(small_frame, params.layout.history)
+    stages.reference(params)                     # profiled from the rows that pass the contract's row rules
     out = stages.validate(params)
-    assert out["partial_acceptance"] and out["rows"] == len(small_frame) - 15
+    assert out.partial_acceptance and out.accepted_rows == len(small_frame) - 15
     validated = pd.read_parquet(params.layout.validated)
     assert set(validated["plan"]) <= {"basic", "standard", "premium"}
 
@@ -75,8 +76,9 @@ def test_flipped_labels_are_blocked_against_the_reference(tmp_path):
 
     params = load_params(write_params(tmp_path, validate={"label_folds": 3}))
     write(generate(6000, 60, "2026-06-01", 4, "none"), params.layout.history)
+    assert stages.reference(params).recomputed
     first = stages.validate(params)
-    assert first["label_quality"]["recorded_reference"] is True
+    assert first.label_quality.excess == 0.0                # the reference data checked against itself
     assert (params.layout.reports / "label_issues.parquet").exists()
     write(generate(6000, 60, "2026-06-01", 4, "label_noise", severity=2.0), params.layout.history)
     with pytest.raises(LabelQualityError, match=r"likely label errors in .* over the reference data"):

@@ -27,7 +27,7 @@ def test_stage_outputs_on_disk(trained):
     for path in (lay.validated, lay.features_table, lay.training_set, lay.predictions, lay.metrics_file,
                  lay.registration_file, lay.reports / "validation.json", lay.model_dir / "model.pt"):
         assert path.exists(), path
-    assert out["validate"]["rows"] == out["features"]["rows"] == params.generate.rows
+    assert out["validate"].rows == out["features"].rows == params.generate.rows
     metrics = json.loads(lay.metrics_file.read_text())
     assert metrics["roc_auc"] > 0.7 and metrics["rows"] == pd.read_parquet(lay.predictions).shape[0]
 
@@ -47,22 +47,22 @@ def test_evaluation_report_and_its_mlflow_artifacts(trained):
     assert set(report["robustness"]["curves"]) == {"gaussian_noise", "missing", "category_corruption", "fgsm"}
     assert all(b["passed"] for b in report["behaviour"]["invariance"])
     assert set(report["fairness"]["columns"]) == set(params.evaluate.sensitive)
-    run_id = out["register"]["run_id"]
+    run_id = out["register"].run_id
     listed = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "evaluation")}
     assert {"evaluation/reliability.png", "evaluation/slices.png", "evaluation/robustness.png",
             "evaluation/evaluation.json", "evaluation/slices.csv", "evaluation/summary.md"} <= listed
     metrics = mlflow.get_run(run_id).data.metrics
     assert {"ece_before", "ece_after", "test_roc_auc_ci_low", "test_f1", "fairness.region.dp_diff"} <= set(metrics)
     # validation provenance and Data Docs travel with the run
-    from accelops.registry.tracking import file_hash
+    from accelops.hashing import file_sha256
 
     run_tags = mlflow.get_run(run_id).data.tags
-    assert run_tags["data.source_sha256"] == file_hash(lay.history)
+    assert run_tags["data.source_sha256"] == file_sha256(lay.history)
     assert run_tags["validation.suite_version"] == json.loads(
         (lay.reports / "validation.json").read_text())["provenance"]["suite_version"]
     assert "data_docs/index.html" in {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "data_docs")}
     assert lay.reference_profile.exists()                      # the first accepted data became the reference
-    stats = json.loads((lay.reports / "feature_stats.json").read_text())
+    stats = json.loads((lay.reports / "feature_stats.json").read_text())["views"]
     table = pd.read_parquet(lay.features_table)
     assert set(stats) == set(params.features.views)                   # one entry per feature view
     for view, spec in params.features.views.items():
@@ -89,7 +89,7 @@ def test_served_model_applies_the_fitted_temperature(trained):
 
     params, out = trained
     test = pd.read_parquet(params.layout.predictions)
-    served = mlflow.pyfunc.load_model(out["register"]["model_uri"])
+    served = mlflow.pyfunc.load_model(out["register"].model_uri)
     # the served variant is the benchmark's batch recommendation: as close to fp32 eager as it measured
     batch = json.loads((params.layout.reports / "benchmark" / "benchmark.json").read_text())["recommendation"]["batch"]
     diff = np.abs(np.asarray(served.predict(test[params.model_contract.feature_columns])) - test["prediction"])
@@ -131,7 +131,7 @@ def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
     from accelops.features.store import online_features, open_store
 
     params, out = trained
-    assert out["materialize"]["entities"] > 0 and not out["materialize"]["skipped"]
+    assert out["materialize"].entities > 0 and not out["materialize"].skipped
     table = pd.read_parquet(params.layout.features_table)
     latest = table.sort_values("event_timestamp").groupby("customer_id").tail(1).set_index("customer_id")
     ids = latest.index[:3].tolist() + [10**9]
@@ -177,10 +177,10 @@ def test_materialization_is_incremental_and_covers_old_history(trained):
 
     params, out = trained
     table = pd.read_parquet(params.layout.features_table)
-    assert pd.Timestamp(out["materialize"]["start"]) == table["event_timestamp"].min()
+    assert pd.Timestamp(out["materialize"].start) == table["event_timestamp"].min()
     store = fs.open_store(params)
     again = fs.materialize(store, params, table)
-    assert again["skipped"] is True
+    assert again.skipped is True
     newer = table.tail(5).copy()
     newer["event_timestamp"] = table["event_timestamp"].max() + pd.Timedelta(days=1)
     newer["monthly_charges"] = 999.0
@@ -188,7 +188,7 @@ def test_materialization_is_incremental_and_covers_old_history(trained):
     combined.to_parquet(params.layout.features_table)
     try:
         step = fs.materialize(store, params, combined)
-        assert not step["skipped"] and step["entities"] == newer["customer_id"].nunique()
+        assert not step.skipped and step.entities == newer["customer_id"].nunique()
         frame, unknown = fs.online_features(store, params, newer["customer_id"].tolist())
         assert unknown == [] and (frame["monthly_charges"] == 999.0).all()
     finally:
@@ -218,8 +218,8 @@ def test_bulk_online_writers_leave_the_same_stores_as_feast_materialize(trained,
                                features={"online_store": layout, "online_writer": writer})
             store = fs.apply(p, source)
             out = fs.materialize(store, p, table)
-            assert (out["store"], out["writer"]) == (layout, writer)
-            assert out["entities"] == table["customer_id"].nunique()
+            assert (out.store, out.writer) == (layout, writer)
+            assert out.entities == table["customer_id"].nunique()
             with sqlite3.connect(p.layout.feast_dir / db) as conn:
                 names = sorted(n for (n,) in conn.execute("select name from sqlite_master where type='table' and "
                                                           "name like 'accelops%' and name != 'accelops_row_layout'"))
@@ -243,10 +243,10 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
     from accelops.registry.promotion import current_champion
 
     params, out = trained
-    assert out["register"]["promoted"] and out["register"]["reason"] == "no champion yet"
+    assert out["register"].promoted and out["register"].reason == "no champion yet"
     client = tracking.connect(params)
     name = params.register_.model_name
-    assert str(current_champion(client, name).version) == out["register"]["version"]
+    assert str(current_champion(client, name).version) == out["register"].version
 
     # a challenger trained on shuffled labels is worse on the same test split
     lay = params.layout
@@ -259,16 +259,16 @@ def test_first_model_becomes_champion_and_a_worse_challenger_is_rejected(trained
         stages.register(params, reason="stale benchmark")       # nothing registered with the old table
     stages.benchmark(params)
     decision = stages.register(params, reason="test: worse challenger")
-    assert not decision["promoted"]
-    assert decision["champion_auc"] > decision["challenger_auc"]
-    assert str(current_champion(client, name).version) == out["register"]["version"]     # unchanged
-    tags = client.get_model_version(name, decision["version"]).tags
+    assert not decision.promoted
+    assert decision.champion_auc > decision.challenger_auc
+    assert str(current_champion(client, name).version) == out["register"].version     # unchanged
+    tags = client.get_model_version(name, decision.version).tags
     assert tags["gate.decision"] == "rejected" and "<" in tags["gate.reason"]
-    run = mlflow.get_run(decision["run_id"])
+    run = mlflow.get_run(decision.run_id)
     assert run.data.tags["trigger"] == "test: worse challenger"
     assert {"data_hash", "params_hash", "git_commit", "device", "torch_version"} <= set(run.data.tags)
     assert "test_roc_auc" in run.data.metrics and any(k.startswith("slice.plan.") for k in run.data.metrics)
-    assert len(client.get_metric_history(decision["run_id"], "valid_auc")) >= 1
+    assert len(client.get_metric_history(decision.run_id, "valid_auc")) >= 1
 
 
 def test_benchmark_is_logged_served_and_gates_promotion(trained):
@@ -279,16 +279,16 @@ def test_benchmark_is_logged_served_and_gates_promotion(trained):
 
     params, out = trained
     lay = params.layout
-    bench = out["benchmark"]
-    assert bench["enabled"] and bench["meets_online_objective"] and bench["online"] and bench["batch"]
-    run_id = out["register"]["run_id"]
+    rec = out["benchmark"].recommendation
+    assert out["benchmark"].enabled and rec.meets_online_objective and rec.online and rec.batch
+    run_id = out["register"].run_id
     tags = mlflow.get_run(run_id).data.tags
-    assert tags["serving.online.variant"] == bench["online"] and tags["serving.batch.variant"] == bench["batch"]
+    assert tags["serving.online.variant"] == rec.online.variant and tags["serving.batch.variant"] == rec.batch.variant
     listed = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "benchmark")}
     assert {"benchmark/benchmark.csv", "benchmark/benchmark.json", "benchmark/latency_vs_batch.png",
             "benchmark/cost_vs_latency.png"} <= listed
-    served = mlflow.pyfunc.load_model(out["register"]["model_uri"]).unwrap_python_model()
-    assert served._scorer.variant.name == bench["batch"]                   # batch scoring path
+    served = mlflow.pyfunc.load_model(out["register"].model_uri).unwrap_python_model()
+    assert served._scorer.variant.name == rec.batch.variant                # batch scoring path
     assert (lay.serving_dir / "student" / "model.onnx").exists()
 
     # an objective no variant can meet: registered, not promoted, champion untouched
@@ -298,7 +298,7 @@ def test_benchmark_is_logged_served_and_gates_promotion(trained):
     strict = params.replace(benchmark={"online_p99_ms": 1e-6})
     stages.benchmark(strict)
     decision = stages.register(strict, reason="test: too slow to serve")
-    assert not decision["promoted"] and decision["reason"].startswith("misses the serving objective")
+    assert not decision.promoted and decision.reason.startswith("misses the serving objective")
     assert current_champion(client, name).version == before
     assert json.loads((lay.serving_dir / "serving.json").read_text())["online"] is None
 
@@ -308,11 +308,12 @@ def test_status_reports_champion_and_decisions(trained):
 
     params, out = trained
     facts = collect(params)
-    assert facts["champion"]["version"] == int(out["register"]["version"])
+    assert facts["champion"]["version"] == int(out["register"].version)
     assert facts["champion"]["test_metrics"]["roc_auc"] > 0.7
     assert [v["gate_decision"] for v in facts["versions"]][0] == "promoted"
-    assert facts["champion"]["serving"]["online.variant"] == out["benchmark"]["online"]
-    assert f"serves online on {out['benchmark']['online']}" in render(facts)
+    online = out["benchmark"].recommendation.online.variant
+    assert facts["champion"]["serving"]["online.variant"] == online
+    assert f"serves online on {online}" in render(facts)
 
 
 def test_bad_batch_stops_before_training(tmp_path, params):

@@ -33,7 +33,7 @@ def test_undeclared_pii_column_blocks_and_report_holds_no_values(small_frame):
     assert not any(f["column"] in {"email", "phone", "full_name", "notes"} for f in result.undeclared)
     assert result.columns["full_name"]["person_name"] > 0.9 and result.columns["phone"]["phone"] == 1.0
     assert "customer_id" not in result.columns and "tenure_months" not in result.columns
-    dumped = json.dumps(result.to_dict())
+    dumped = result.model_dump_json()
     assert "@example.com" not in dumped and "+44" not in dumped
     with pytest.raises(PiiDetectedError, match=r"batch.csv: undeclared personal data: column contact: email in 100.0%"):
         result.raise_for_undeclared()

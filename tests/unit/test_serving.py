@@ -96,7 +96,8 @@ def test_plan_keeps_only_what_runs_here(params):
 
 
 def test_benchmark_table_accuracy_and_outputs(model):
-    params, folder, test, result = model
+    params, folder, test, typed = model
+    result = typed.model_dump()
     bench = params.benchmark
     assert len(result["rows"]) == len(result["variants"]) * len(bench.batch_sizes)
     by = {(r["variant"], r["batch_size"]): r for r in result["rows"]}
@@ -121,8 +122,8 @@ def test_benchmark_table_accuracy_and_outputs(model):
 def test_scorer_serves_the_recommended_variant(model):
     from accelops.serving.scorer import Scorer
 
-    params, folder, test, result = model
-    rec = result["recommendation"]
+    params, folder, test, typed = model
+    rec = typed.recommendation.model_dump()
     online = Scorer(folder / "model", folder / "serving", mode="online", threads=1)
     batch = Scorer(folder / "model", folder / "serving", mode="batch", threads=1)
     assert online.variant.name == rec["online"]["variant"] and batch.variant.name == rec["batch"]["variant"]

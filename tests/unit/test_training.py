@@ -7,7 +7,8 @@ from accelops.training.device import choose_device
 from accelops.training.predict import Predictor
 from accelops.training.preprocess import Preprocessor
 from accelops.training.split import time_split
-from accelops.training.train import WEIGHTS, train_model
+from accelops.training.model_folder import ONNX, WEIGHTS
+from accelops.training.train import train_model
 
 
 def _splits(frame, params):
@@ -49,7 +50,7 @@ def test_training_learns_and_is_reproducible(small_frame, params, tmp_path):
     r1 = train_model(train, valid, params.dataset, params.train, tmp_path / "m1")
     r2 = train_model(train, valid, params.dataset, params.train, tmp_path / "m2")
     assert r1.best_valid_auc > 0.7
-    assert [h["valid_auc"] for h in r1.history] == [h["valid_auc"] for h in r2.history]
+    assert [h.valid_auc for h in r1.history] == [h.valid_auc for h in r2.history]
     p1 = Predictor(tmp_path / "m1").predict_proba(test)
     np.testing.assert_array_equal(p1, Predictor(tmp_path / "m2").predict_proba(test))
     assert ((p1 > 0) & (p1 < 1)).all()
@@ -134,22 +135,22 @@ def test_baseline_on_the_same_split(small_frame, params):
 
     train, valid, test, _ = _splits(small_frame, params)
     metrics, p = train_baseline(train, valid, test, params.dataset, 100, 1, 0)
-    assert metrics["roc_auc"] > 0.7 and len(p) == len(test) and metrics["iterations"] >= 25
+    assert metrics.roc_auc > 0.7 and len(p) == len(test) and metrics.iterations >= 25
 
 
 def test_onnx_export_matches_torch(small_frame, params, tmp_path):
     import onnxruntime as ort
 
-    from accelops.training.export import ONNX_FILE, export_onnx
+    from accelops.training.export import export_onnx
 
     train, valid, test, _ = _splits(small_frame, params)
     train_model(train, valid, params.dataset, params.train, tmp_path / "m")
     info = export_onnx(tmp_path / "m", test)
     assert info["max_abs_diff"] <= 1e-5 and info["rows"] == len(test)
     # self-contained: the file alone, copied elsewhere, still loads (no external-data side file)
-    assert sorted(p.name for p in (tmp_path / "m").glob("*onnx*")) == [ONNX_FILE]
+    assert sorted(p.name for p in (tmp_path / "m").glob("*onnx*")) == [ONNX]
     copy = tmp_path / "elsewhere.onnx"
-    copy.write_bytes((tmp_path / "m" / ONNX_FILE).read_bytes())
+    copy.write_bytes((tmp_path / "m" / ONNX).read_bytes())
     session = ort.InferenceSession(str(copy), providers=["CPUExecutionProvider"])
     predictor = Predictor(tmp_path / "m")
     xn, xc = predictor.preprocessor.transform(test.head(7))       # a batch size never seen at export

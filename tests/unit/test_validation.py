@@ -38,7 +38,7 @@ def test_failures_name_column_rule_and_observation_without_copying_values(small_
         report.raise_for_failures()
     msg = str(err.value)
     assert "batch.parquet" in msg and "column plan" in msg and "10 of 4000 rows" in msg
-    dumped = json.dumps(report.to_dict(), default=str)
+    dumped = report.model_dump_json()
     assert "platinum" not in dumped        # unexpected values are counted, never listed
     assert "canary.person" not in dumped
 

@@ -92,15 +92,15 @@ def test_provenance_suite_version_and_data_docs(small_frame, params, profile, tm
     io.write_parquet(small_frame, path)
     df = io.conform(io.read_table(path), params.dataset, path)
     checked = batch_check.check(df, params, str(path), tmp_path / "q", docs_dir=tmp_path / "docs")
-    from accelops.registry.tracking import file_hash
+    from accelops.hashing import file_sha256
 
-    assert checked.provenance["source_sha256"] == file_hash(path)
-    assert checked.provenance["suite_version"] == suite_version(params.dataset, params.validate_, None)
-    assert suite_version(params.dataset, params.validate_, profile) != checked.provenance["suite_version"]
+    assert checked.provenance.source_sha256 == file_sha256(path)
+    assert checked.provenance.suite_version == suite_version(params.dataset, params.validate_, None)
+    assert suite_version(params.dataset, params.validate_, profile) != checked.provenance.suite_version
     stricter = params.validate_.model_copy(update={"max_null_fraction": 0.0})
-    assert suite_version(params.dataset, stricter, None) != checked.provenance["suite_version"]
+    assert suite_version(params.dataset, stricter, None) != checked.provenance.suite_version
     docs = (tmp_path / "docs" / "index.html").read_text()
     assert "churn" in docs.lower() and checked.report.data_docs.endswith("index.html")
     assert list((tmp_path / "docs").rglob("validations/**/*.html"))
-    report = json.loads(json.dumps(checked.to_dict(), default=str))
+    report = json.loads(checked.summary().model_dump_json())
     assert report["data_quality"]["class_balance"]["positive_rate"] == pytest.approx(small_frame["churned"].mean())

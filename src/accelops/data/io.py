@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel
 
 from accelops.config import Contract
 from accelops.errors import DataFormatError
+
+
+class Generated(BaseModel):
+    """A generated table on disk: the data, its ground-truth manifest, the row count."""
+    data: str
+    manifest: str
+    rows: int
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -1,21 +1,6 @@
-"""The evaluation report: the promotion gate's input. Schema (version 1, keep stable):
-
-    schema_version: 1
-    rows: {test, valid}
-    threshold: {threshold, rule, valid_f1 | valid_cost}
-    overall: {roc_auc, pr_auc, log_loss, brier, positive_rate, rows}        point estimates
-    intervals: {metric: {value, low, high}}                                95% bootstrap
-    at_threshold: {threshold, accuracy, precision, recall, f1, confusion_matrix{tn,fp,fn,tp}}
-    calibration: {temperature, before{ece,mce,bins}, after{ece,mce,bins}, curve_before, curve_after}
-    slices: [{slice, value, support, positive_rate, roc_auc, low, high, weak}]   worst first
-    weak_slices: [same records, weak only]
-    fairness: {threshold, columns{col: {groups, demographic_parity_difference,
-               equal_opportunity_difference}}, largest_gap{column, metric, value}}
-    robustness: {clean_auc, curves{name: [{strength, roc_auc, drop}]}}
-    behaviour: {invariance: [{column, max_abs_change, tolerance, passed}],
-                directional: [{feature, delta, direction, mean_change, share_rows_against, passed}]}
-    artifacts: {name: file name}
-"""
+"""The evaluation of a challenger on the test split: metrics with intervals, threshold, calibration,
+slices, fairness, robustness and behaviour, returned as the typed `EvaluationReport`
+(accelops.evaluation.schema), the promotion gate's input."""
 
 from __future__ import annotations
 
@@ -28,8 +13,7 @@ import pandas as pd
 
 from accelops.config import Contract, EvaluateParams
 from accelops.evaluation import behaviour, calibration, fairness, metrics, plots, robustness, slices
-
-SCHEMA_VERSION = 1
+from accelops.evaluation.schema import EvaluationReport
 log = logging.getLogger("accelops.evaluation")
 
 
@@ -37,7 +21,7 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                    out_dir: Path, temperature: float = 1.0,
                    score: Callable[[pd.DataFrame], np.ndarray] | None = None,
                    fgsm: Callable[[pd.DataFrame, np.ndarray, float], np.ndarray] | None = None,
-                   seed: int = 0) -> dict:
+                   seed: int = 0) -> EvaluationReport:
     """`test`/`valid` carry the label, `logit` (raw) and `prediction` (served, calibrated) columns;
     `score` re-scores a frame of features (robustness, behaviour), `fgsm` attacks the network."""
     y, p = test[contract.label].to_numpy(int), test["prediction"].to_numpy(float)
@@ -48,7 +32,7 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
     log.info("bootstrap intervals (%d resamples)", params.bootstrap)
     intervals = metrics.bootstrap_ci(y, p, params.bootstrap, seed=seed, threshold=chosen["threshold"])
 
-    raw = calibration.apply_temperature(test["logit"].to_numpy(float), 1.0)
+    raw = calibration.calibrated(test["logit"].to_numpy(float), 1.0)
     calib = {"temperature": temperature,
              "before": calibration.calibration_errors(y, raw, params.ece_bins),
              "after": calibration.calibration_errors(y, p, params.ece_bins),
@@ -86,8 +70,7 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
         artifacts["robustness"] = plots.robustness_chart(robust, out_dir / "robustness.png").name
     pd.DataFrame(slice_rows).to_csv(out_dir / "slices.csv", index=False)
     artifacts["slices_table"] = "slices.csv"
-    return {
-        "schema_version": SCHEMA_VERSION,
+    return EvaluationReport.model_validate({
         "rows": {"test": int(len(test)), "valid": int(len(valid))},
         "threshold": chosen,
         "overall": overall,
@@ -100,59 +83,56 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
         "robustness": robust,
         "behaviour": behave,
         "artifacts": artifacts,
-    }
+    })
 
 
-def flat_metrics(report: dict) -> dict[str, float]:
+def flat_metrics(report: EvaluationReport) -> dict[str, float]:
     """MLflow-ready metrics with slice-qualified names (slice.<col>.<value>.roc_auc ...)."""
-    out = {f"test_{k}": v for k, v in report["overall"].items()}
-    for m, ci in report["intervals"].items():
-        out[f"test_{m}_ci_low"], out[f"test_{m}_ci_high"] = ci["low"], ci["high"]
-    out.update({f"test_{k}": report["at_threshold"][k] for k in ("accuracy", "precision", "recall", "f1", "threshold")})
-    out["ece_before"] = report["calibration"]["before"]["ece"]
-    out["ece_after"] = report["calibration"]["after"]["ece"]
-    out["mce_after"] = report["calibration"]["after"]["mce"]
-    out["temperature"] = report["calibration"]["temperature"]
-    out["weak_slices"] = len(report["weak_slices"])
-    for s in report["slices"]:
-        if s["roc_auc"] is not None:
-            out[metrics.metric_key("slice", s["slice"].replace(" x ", "_x_"), s["value"].replace(" & ", "_&_"), "roc_auc")] = s["roc_auc"]
-    for col, f in report["fairness"]["columns"].items():
-        out[metrics.metric_key("fairness", col, "dp_diff")] = f["demographic_parity_difference"]
-        out[metrics.metric_key("fairness", col, "eo_diff")] = f["equal_opportunity_difference"]
-    if report["robustness"]:
-        for name, points in report["robustness"]["curves"].items():
+    out: dict[str, float | None] = {f"test_{k}": v for k, v in report.overall.model_dump().items()}
+    for m, ci in report.intervals.items():
+        out[f"test_{m}_ci_low"], out[f"test_{m}_ci_high"] = ci.low, ci.high
+    at = report.at_threshold
+    out |= {"test_accuracy": at.accuracy, "test_precision": at.precision, "test_recall": at.recall,
+            "test_f1": at.f1, "test_threshold": at.threshold}
+    cal = report.calibration
+    out |= {"ece_before": cal.before.ece, "ece_after": cal.after.ece, "mce_after": cal.after.mce,
+            "temperature": cal.temperature, "weak_slices": len(report.weak_slices)}
+    for s in report.slices:
+        if s.roc_auc is not None:
+            out[metrics.metric_key("slice", s.slice.replace(" x ", "_x_"), s.value.replace(" & ", "_&_"), "roc_auc")] = s.roc_auc
+    for col, f in report.fairness.columns.items():
+        out[metrics.metric_key("fairness", col, "dp_diff")] = f.demographic_parity_difference
+        out[metrics.metric_key("fairness", col, "eo_diff")] = f.equal_opportunity_difference
+    if report.robustness:
+        for name, points in report.robustness.curves.items():
             for pt in points:
-                out[metrics.metric_key("robustness", name, f"{pt['strength']:g}", "auc_drop")] = pt["drop"]
+                out[metrics.metric_key("robustness", name, f"{pt.strength:g}", "auc_drop")] = pt.drop
     return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
 
 
-def markdown_summary(report: dict) -> str:
+def markdown_summary(report: EvaluationReport) -> str:
     """A short Markdown summary (the Prefect artifact)."""
-    o, ci, cal = report["overall"], report["intervals"], report["calibration"]
+    ci, cal, t = report.intervals, report.calibration, report.at_threshold
     lines = ["# Evaluation", "",
              "| metric | value | 95% CI |", "|---|---|---|"]
     for m in ("roc_auc", "pr_auc", "log_loss", "brier", "f1"):
         if m in ci:
-            lines.append(f"| {m} | {ci[m]['value']:.4f} | {ci[m]['low']:.4f} – {ci[m]['high']:.4f} |")
-    t = report["at_threshold"]
-    lines += ["", f"Threshold {t['threshold']:.3f} ({report['threshold']['rule']}): precision {t['precision']:.3f}, "
-              f"recall {t['recall']:.3f}, accuracy {t['accuracy']:.3f}.",
-              f"Calibration: ECE {cal['before']['ece']:.4f} → {cal['after']['ece']:.4f} "
-              f"(temperature {cal['temperature']:.3f}).", ""]
-    weak = report["weak_slices"]
-    lines.append(f"Weak slices ({len(weak)}): " + (", ".join(f"{s['slice']}={s['value']} "
-                 f"(AUC {s['roc_auc']:.3f}, CI {s['low']:.3f}–{s['high']:.3f}, n={s['support']})" for s in weak[:10])
-                 or "none") + f"; overall AUC {o['roc_auc']:.4f}.")
-    gap = report["fairness"]["largest_gap"]
-    if gap:
-        lines.append(f"Largest fairness gap: {gap['metric']} on {gap['column']} = {gap['value']:.3f}.")
-    if report["robustness"]:
+            lines.append(f"| {m} | {ci[m].value:.4f} | {ci[m].low:.4f} – {ci[m].high:.4f} |")
+    lines += ["", f"Threshold {t.threshold:.3f} ({report.threshold.rule}): precision {t.precision:.3f}, "
+              f"recall {t.recall:.3f}, accuracy {t.accuracy:.3f}.",
+              f"Calibration: ECE {cal.before.ece:.4f} → {cal.after.ece:.4f} (temperature {cal.temperature:.3f}).", ""]
+    weak = report.weak_slices
+    lines.append(f"Weak slices ({len(weak)}): " + (", ".join(f"{s.slice}={s.value} "
+                 f"(AUC {s.roc_auc:.3f}, CI {s.low:.3f}–{s.high:.3f}, n={s.support})" for s in weak[:10])
+                 or "none") + f"; overall AUC {report.overall.roc_auc:.4f}.")
+    if gap := report.fairness.largest_gap:
+        lines.append(f"Largest fairness gap: {gap.metric} on {gap.column} = {gap.value:.3f}.")
+    if report.robustness:
         lines += ["", "| perturbation | strength | AUC | drop |", "|---|---|---|---|"]
-        for name, points in report["robustness"]["curves"].items():
-            lines += [f"| {name} | {p['strength']:g} | {p['roc_auc']:.4f} | {p['drop']:+.4f} |" for p in points]
-    if report["behaviour"]:
-        failed = [b for group in report["behaviour"].values() for b in group if not b["passed"]]
-        lines += ["", f"Behavioural tests: {sum(len(g) for g in report['behaviour'].values()) - len(failed)} passed, "
-                  f"{len(failed)} failed."]
+        for name, points in report.robustness.curves.items():
+            lines += [f"| {name} | {p.strength:g} | {p.roc_auc:.4f} | {p.drop:+.4f} |" for p in points]
+    if report.behaviour:
+        checks = report.behaviour.checks
+        failed = sum(not b.passed for b in checks)
+        lines += ["", f"Behavioural tests: {len(checks) - failed} passed, {failed} failed."]
     return "\n".join(lines)

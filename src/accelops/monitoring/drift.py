@@ -6,16 +6,17 @@ columns exceeds `drift_share_threshold`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract, MonitorParams
 
 
-@dataclass
-class DriftResult:
+class DriftResult(BaseModel):
+    """Per-column drift scores against the reference and the retraining decision they imply."""
+    model_config = ConfigDict(extra="forbid")
     drift_share: float
     drifted_columns: list[str]
     scores: dict[str, float]
@@ -25,10 +26,15 @@ class DriftResult:
     reference_rows: int
     current_rows: int
     html: str | None = None
-    extra: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+
+class DriftDecision(DriftResult):
+    """reports/monitoring/last_decision.json: the drift result on one scored batch."""
+    batch: str
+    rows: int
+    champion_version: str
+    mean_prediction: float
+    decided_at: str
 
 
 def _sample(df: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
@@ -62,5 +68,6 @@ def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, contract: Contr
     if html_path is not None:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save_html(str(html_path))
-    return DriftResult(share, drifted, scores, params.drift_share_threshold, retrain, reason,
-                       len(ref), len(cur), str(html_path) if html_path else None)
+    return DriftResult(drift_share=share, drifted_columns=drifted, scores=scores,
+                       threshold=params.drift_share_threshold, retrain=retrain, reason=reason,
+                       reference_rows=len(ref), current_rows=len(cur), html=str(html_path) if html_path else None)

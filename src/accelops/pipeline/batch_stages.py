@@ -3,7 +3,6 @@ measure drift against the champion's training set, decide whether to retrain."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -13,12 +12,14 @@ import pandas as pd
 
 from accelops.config import Params
 from accelops.data import io
-from accelops.pipeline.files import need, write_json
+from accelops.monitoring.drift import DriftDecision
+from accelops.pipeline.files import need, read_model, write_model
+from accelops.validation.batch_check import BatchReport
 
 log = logging.getLogger("accelops.monitoring")
 
 
-def check_batch(params: Params, batch: Path) -> dict:
+def check_batch(params: Params, batch: Path) -> DriftDecision:
     """Validate, score and drift-check `batch`; writes the decision to last_decision.json."""
     import mlflow
 
@@ -29,13 +30,12 @@ def check_batch(params: Params, batch: Path) -> dict:
     from accelops.validation.pii import protect
 
     lay = params.layout
-    c = params.dataset
+    contract = params.dataset
     batch = Path(batch)
-    mon = lay.reports / "monitoring"
-    df = io.conform(io.read_table(batch), c, batch)
-    checked = batch_check.check(df, params, str(batch), lay.workdir / "quarantine", docs_dir=mon / "data_docs")
-    batch_check.write(checked, mon / f"validation_{batch.stem}.json")
-    df = protect(checked.enforce(), c.pii, params.pii, lay.pii_key_file, c.text)
+    df = io.conform(io.read_table(batch), contract, batch)
+    checked = batch_check.check(df, params, str(batch), lay.quarantine_dir, docs_dir=lay.batch_data_docs)
+    batch_check.write(checked, lay.batch_validation_report(batch))
+    df = protect(checked.enforce(), contract.pii, params.pii, lay.pii_key_file, contract.text)
 
     client = tracking.connect(params)
     champion = current_champion(client, params.register_.model_name)
@@ -43,19 +43,17 @@ def check_batch(params: Params, batch: Path) -> dict:
         raise _no_champion(params)
     model = mlflow.pyfunc.load_model(f"models:/{params.register_.model_name}@{CHAMPION}")
     scores = np.asarray(model.predict(model_inputs(params, df)))
-    prediction_log = df[[c.entity_id, c.timestamp]].assign(prediction=scores, model_version=champion.version)
-    io.write_parquet(prediction_log, mon / "predictions" / f"{batch.stem}.parquet")
+    prediction_log = df[[contract.entity_id, contract.timestamp]].assign(prediction=scores,
+                                                                         model_version=champion.version)
+    io.write_parquet(prediction_log, lay.prediction_log(batch))
 
     reference = pd.read_parquet(need(lay.training_set, "features"))
-    drift = detect_drift(reference, df, c, params.monitor, mon / f"drift_{batch.stem}.html")
-    decision = drift.to_dict() | {
-        "batch": str(batch), "rows": len(df), "champion_version": champion.version,
-        "mean_prediction": float(scores.mean()),
-        "decided_at": pd.Timestamp.now(tz="UTC").isoformat(),
-    }
-    write_json(decision, lay.drift_decision_file)
-    with open(mon / "decisions.jsonl", "a") as f:
-        f.write(json.dumps({k: decision[k] for k in ("batch", "drift_share", "retrain", "reason", "decided_at")}) + "\n")
+    drift = detect_drift(reference, df, contract, params.monitor, lay.drift_report(batch))
+    decision = DriftDecision(**drift.model_dump(), batch=str(batch), rows=len(df), champion_version=champion.version,
+                             mean_prediction=float(scores.mean()), decided_at=pd.Timestamp.now(tz="UTC").isoformat())
+    write_model(decision, lay.drift_decision_file)
+    with open(lay.drift_decisions_log, "a") as f:
+        f.write(decision.model_dump_json(include={"batch", "drift_share", "retrain", "reason", "decided_at"}) + "\n")
     log.info("drift on %s: %s -> %s", batch.name, drift.reason, "RETRAIN" if drift.retrain else "no retraining")
     return decision
 
@@ -77,13 +75,12 @@ def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
 def retraining_data(params: Params, batch: Path) -> Path:
     """The last training input plus the new batch (latest row per key wins), for retraining."""
     lay = params.layout
-    validation = json.loads(need(lay.reports / "validation.json", "validate").read_text())
-    previous = Path(validation["source"])
+    previous = Path(read_model(BatchReport, lay.validation_report, "validate").source)
     c = params.dataset
     combined = pd.concat([io.conform(io.read_table(previous), c, previous),
                           io.conform(io.read_table(batch), c, batch)], ignore_index=True)
     combined = combined.drop_duplicates([c.entity_id, c.timestamp], keep="last")
-    out = lay.workdir / "data" / f"retrain_{time.strftime('%Y%m%d-%H%M%S')}.parquet"
+    out = lay.retraining_data(time.strftime('%Y%m%d-%H%M%S'))
     return io.write_parquet(combined.sort_values(c.timestamp, kind="stable"), out)
 
 

@@ -1,87 +1,120 @@
 """The pipeline's stages as file-to-file functions over the layout in params.
 
 `accelops stage NAME` (called by dvc.yaml) and the Prefect tasks both call these, so `dvc
-repro` and the flows write the same files. Each returns a small JSON-able summary.
+repro` and the flows write the same files. Each returns one typed result (a pydantic model) and
+writes it as JSON where `accelops.layout` says; `STAGE_IO` in accelops.pipeline.catalogue declares
+what each stage reads and writes, and a test holds dvc.yaml to it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from accelops.config import Params
 from accelops.data import io
+from accelops.data.io import Generated
 from accelops.errors import StageInputMissing
-from accelops.pipeline.files import need, write_json
+from accelops.evaluation.schema import EvaluationReport
+from accelops.features.schema import FeaturesSummary, MaterializeSummary
+from accelops.pipeline.files import need, read_model, write_json, write_model
+from accelops.registry.promotion import Registration
+from accelops.serving.schema import OUTCOME, BenchmarkResult, BenchmarkSkipped
+from accelops.training.schema import OnnxExport, TrainingSummary
+from accelops.validation.batch_check import BatchReport
+from accelops.validation.label_quality import LabelCheck
+from accelops.validation.profile import ReferenceSummary
 
 log = logging.getLogger("accelops.stages")
 
 
-def generate(params: Params, out: Path | None = None) -> dict:
+def generate(params: Params, out: Path | None = None) -> Generated:
     """The synthetic history described by params.generate."""
     from accelops.data.generator import generate as make, write
 
     g = params.generate
     data, manifest = write(make(g.rows, g.days, g.start, g.seed, g.scenario), out or params.layout.history)
-    return {"data": str(data), "manifest": str(manifest), "rows": g.rows}
+    return Generated(data=str(data), manifest=str(manifest), rows=g.rows)
 
 
-def validate(params: Params, data: Path | None = None) -> dict:
-    """PII scan + Great Expectations suite from the contract + quarantine + label check, then PII
-    protection; writes validated.parquet. Raises PiiDetectedError / DataValidationError /
-    LabelQualityError (reports written first)."""
-    from accelops.validation import batch_check, profile
+def reference(params: Params) -> ReferenceSummary:
+    """The reference the suite and the label check bound later batches by: the profile (means,
+    quantiles, category shares, label rate) and the label-error rate of `paths.reference` (default: the
+    history), over its rows that pass the contract's row rules. Recomputed only when that file changed."""
+    from accelops.hashing import file_sha256
+    from accelops.validation import profile
+    from accelops.validation.label_quality import ReferenceLabels, label_quality
+
+    lay, contract, v = params.layout, params.dataset, params.validate_
+    source = lay.reference_data.resolve()
+    sha = file_sha256(need(source, "generate"))
+    current = profile.load(lay.reference_profile)
+    labels_ok = not v.label_check or lay.reference_label_quality.exists()
+    if current is not None and current.get("source_sha256") == sha and labels_ok:
+        log.info("reference of %s is up to date", source)
+        return ReferenceSummary(source=str(source), source_sha256=sha, rows=current["rows"], recomputed=False)
+    rows = profile.contract_rows(io.conform(io.read_table(source), contract, source), contract)
+    write_json(profile.build_profile(rows, contract, str(source), sha), lay.reference_profile)
+    if v.label_check:
+        summary, _ = label_quality(rows, contract, v.label_folds, params.train.threads, params.train.seed)
+        write_model(ReferenceLabels(**summary.model_dump(), source=str(source), source_sha256=sha),
+                    lay.reference_label_quality)
+    log.info("reference profile of %s (%d rows) written to %s", source, len(rows), lay.reference_profile)
+    return ReferenceSummary(source=str(source), source_sha256=sha, rows=len(rows), recomputed=True)
+
+
+def validate(params: Params, data: Path | None = None) -> BatchReport:
+    """PII scan + Great Expectations suite from the contract and the reference + quarantine + label
+    check, then PII protection; writes validated.parquet and validation.json. Raises PiiDetectedError /
+    DataValidationError / LabelQualityError (reports written first)."""
+    from accelops.validation import batch_check
     from accelops.validation.pii import protect
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
     df = io.conform(io.read_table(source), params.dataset, source)
-    checked = batch_check.check(df, params, str(source), lay.workdir / "quarantine", docs_dir=lay.reports / "data_docs")
-    report_path = batch_check.write(checked, lay.reports / "validation.json")
+    checked = batch_check.check(df, params, str(source), lay.quarantine_dir, docs_dir=lay.data_docs)
+    batch_check.write(checked, lay.validation_report)
     r = checked.report
     log.info("validation of %s: %d rows, %d/%d expectations passed (%d errors, %d warnings), %d rows quarantined",
              source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
              len(r.warnings), checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
     accepted = checked.enforce()
     labels = _label_check(params, accepted, str(source)) if params.validate_.label_check else None
-    if profile.save_if_missing(accepted, params.dataset, str(source), lay.reference_profile):
-        log.info("reference profile written to %s (later batches are bounded by it)", lay.reference_profile)
     safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)
-    return {"validated": str(lay.validated), "report": str(report_path), "rows": len(safe),
-            "expectations": checked.report.evaluated, "pii_policy": params.pii.policy,
-            "partial_acceptance": checked.partial, "label_quality": labels}
+    report = checked.summary().model_copy(update={"label_quality": labels, "validated": str(lay.validated)})
+    write_model(report, lay.validation_report)
+    return report
 
 
-def _label_check(params: Params, df: pd.DataFrame, source: str) -> dict:
+def _label_check(params: Params, df: pd.DataFrame, source: str) -> LabelCheck:
     """Confident-learning flags written for inspection (keys, label, out-of-fold probability only);
     blocks when the rate is well above the reference data's."""
-    from accelops.validation.label_quality import check_against_reference, label_quality
+    from accelops.validation.label_quality import ReferenceLabels, check_against_reference, label_quality
 
-    lay, c = params.layout, params.dataset
-    summary, flags = label_quality(df, c, params.validate_.label_folds, params.train.threads, params.train.seed)
-    flagged = df.loc[flags, [c.entity_id, c.timestamp, c.label]]
-    io.write_parquet(flagged, lay.reports / "label_issues.parquet")
-    result = summary.to_dict()
-    write_json(result, lay.reports / "label_quality.json")
-    result |= check_against_reference(summary, lay.workdir / "reference" / "label_quality.json",
-                                      params.validate_.max_excess_label_issue_rate, source)
-    write_json(result, lay.reports / "label_quality.json")
+    lay, contract = params.layout, params.dataset
+    reference_labels = read_model(ReferenceLabels, lay.reference_label_quality, "reference")
+    summary, flags = label_quality(df, contract, params.validate_.label_folds, params.train.threads,
+                                   params.train.seed)
+    io.write_parquet(df.loc[flags, [contract.entity_id, contract.timestamp, contract.label]], lay.label_issues)
+    write_model(summary, lay.label_quality_report)          # kept when the check below blocks
+    result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate, source)
+    write_model(result, lay.label_quality_report)
     log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
-             summary.flagged, summary.rows, 100 * summary.rate, 100 * result["reference_rate"])
+             summary.flagged, summary.rows, 100 * summary.rate, 100 * result.reference_rate)
     return result
 
 
-def features(params: Params) -> dict:
+def features(params: Params) -> FeaturesSummary:
     """Feature table -> Feast apply -> point-in-time training set (features.engine: asof over
-    Feast's registered definitions, or Feast's own offline store)."""
+    Feast's registered definitions, or Feast's own offline store) -> statistics per view."""
     from accelops.features import store as fs
+    from accelops.features.asof import view_specs
     from accelops.features.build import entity_rows, feature_table
+    from accelops.features.stats import view_statistics
 
     lay = params.layout
     validated = pd.read_parquet(need(lay.validated, "validate"))
@@ -90,24 +123,22 @@ def features(params: Params) -> dict:
     store = fs.apply(params, lay.features_table)
     training, missing = fs.training_set(store, params, entity_rows(validated, params.dataset))
     io.write_parquet(training, lay.training_set)
-    from accelops.features.asof import view_specs
-    from accelops.features.stats import view_statistics
-
-    views = {spec.name: list(spec.features) for spec in view_specs(store, params.features.feature_service)}
-    stats = view_statistics(table, views)
+    views = view_statistics(table, {spec.name: list(spec.features)
+                                    for spec in view_specs(store, params.features.feature_service)})
     for name, count in missing.items():
-        stats[name]["training_rows_missing"] = count
-    write_json(stats, lay.reports / "feature_stats.json")
+        views[name].training_rows_missing = count
+    summary = FeaturesSummary(features_table=str(lay.features_table), training_set=str(lay.training_set),
+                              rows=len(training), feature_service=params.features.feature_service, views=views)
+    write_model(summary, lay.feature_stats)
     log.info("training set: %d rows; rows with no feature row per view: %s", len(training), missing)
-    return {"features": str(lay.features_table), "training_set": str(lay.training_set),
-            "rows": len(training), "feature_service": params.features.feature_service, "missing_by_view": missing}
+    return summary
 
 
-def train(params: Params) -> dict:
+def train(params: Params) -> TrainingSummary:
     """Time split, train on the chosen device (resuming a killed run from its checkpoint), the
     scikit-learn baseline on the same split, and predictions for evaluate/register."""
     from accelops.evaluation.plots import training_curves
-    from accelops.registry.tracking import file_hash
+    from accelops.hashing import file_sha256
     from accelops.training.baseline import train_baseline
     from accelops.training.export import export_onnx
     from accelops.training.predict import Predictor
@@ -119,7 +150,7 @@ def train(params: Params) -> dict:
     df = pd.read_parquet(need(lay.training_set, "features"))
     split = time_split(df, c.timestamp, params.train.split)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
-    fingerprint = file_hash(lay.training_set) + ":" + params.train.model_dump_json()
+    fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
     result = train_model(parts["train"], parts["valid"], c, params.train, lay.model_dir,
                          checkpoint_dir=lay.workdir / "checkpoints", fingerprint=fingerprint)
     onnx = export_onnx(lay.model_dir, parts["test"].head(2048))
@@ -131,44 +162,39 @@ def train(params: Params) -> dict:
         io.write_parquet(part, path)
     baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], c, params.train.baseline_max_iter,
                                  params.train.threads, params.train.seed)
-    training_curves(result.history, lay.reports / "training_curves.png")
-    summary = result.to_dict() | {"rows": {s: len(p) for s, p in parts.items()}, "baseline": baseline,
-                                  "onnx": onnx}
-    write_json(summary, lay.reports / "training.json")
+    summary = TrainingSummary(**result.model_dump(), rows={s: len(p) for s, p in parts.items()},
+                              baseline=baseline, onnx=OnnxExport.model_validate(onnx))
+    training_curves([h.model_dump() for h in summary.history], lay.training_curves)
+    write_model(summary, lay.training_summary)
     log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f",
              result.device, result.device_name, result.precision, result.seconds, result.best_valid_auc,
-             result.best_epoch, "HistGradientBoosting", baseline["best_valid_auc"])
-    return {"model_dir": str(lay.model_dir), "device": result.device, "precision": result.precision,
-            "best_valid_auc": result.best_valid_auc, "epochs": result.epochs_run,
-            "baseline_test_roc_auc": baseline["roc_auc"]}
+             result.best_epoch, "HistGradientBoosting", baseline.best_valid_auc)
+    return summary
 
 
-def evaluate(params: Params) -> dict:
+def evaluate(params: Params) -> EvaluationReport:
     """Metrics with intervals, calibration, slices, fairness, robustness and behavioural tests;
     writes evaluation.json (the gate's input), metrics.json (DVC metrics), PNGs and a summary."""
     from accelops.evaluation.report import evaluate_model, markdown_summary
     from accelops.training.predict import Predictor
 
     lay = params.layout
-    c = params.model_contract
     test = pd.read_parquet(need(lay.predictions, "train"))
     valid = pd.read_parquet(need(lay.valid_predictions, "train"))
     predictor = Predictor(lay.model_dir)
-    report = evaluate_model(test, valid, c, params.evaluate, lay.evaluation_dir, predictor.temperature,
-                            score=predictor.predict_proba, fgsm=predictor.fgsm_proba, seed=params.train.seed)
-    write_json(report, lay.evaluation_dir / "evaluation.json")
-    (lay.evaluation_dir / "summary.md").write_text(markdown_summary(report))
-    headline = {**report["overall"], "f1": report["at_threshold"]["f1"], "threshold": report["threshold"]["threshold"],
-                "ece_before": report["calibration"]["before"]["ece"], "ece_after": report["calibration"]["after"]["ece"],
-                "weak_slices": len(report["weak_slices"])}
-    write_json(headline, lay.metrics_file)
-    log.info("test ROC-AUC %.4f [%.4f, %.4f]  ECE %.4f -> %.4f  weak slices %d", report["overall"]["roc_auc"],
-             report["intervals"]["roc_auc"]["low"], report["intervals"]["roc_auc"]["high"],
-             headline["ece_before"], headline["ece_after"], headline["weak_slices"])
-    return headline
+    report = evaluate_model(test, valid, params.model_contract, params.evaluate, lay.evaluation_dir,
+                            predictor.temperature, score=predictor.predict_proba, fgsm=predictor.fgsm_proba,
+                            seed=params.train.seed)
+    write_model(report, lay.evaluation_report)
+    lay.evaluation_summary.write_text(markdown_summary(report))
+    write_json(report.headline(), lay.metrics_file)
+    auc = report.intervals["roc_auc"]
+    log.info("test ROC-AUC %.4f [%.4f, %.4f]  ECE %.4f -> %.4f  weak slices %d", auc.value, auc.low, auc.high,
+             report.calibration.before.ece, report.calibration.after.ece, len(report.weak_slices))
+    return report
 
 
-def benchmark(params: Params) -> dict:
+def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
     """The accelerator benchmark of the challenger (every variant that runs here, a distilled student
     included) on the test split; writes reports/benchmark/* and serving/ (serving.json: the variants
     the serving path uses, and the student). Its online objective is an input to the promotion gate."""
@@ -176,145 +202,54 @@ def benchmark(params: Params) -> dict:
     from accelops.training.split import time_split
 
     lay = params.layout
-    out = lay.reports / "benchmark"
     if not params.benchmark.enabled:
         import shutil
 
         shutil.rmtree(lay.serving_dir, ignore_errors=True)
-        write_json({"enabled": False}, out / "benchmark.json")
-        return {"enabled": False}
+        skipped = BenchmarkSkipped()
+        write_model(skipped, lay.benchmark_result)
+        return skipped
     test = pd.read_parquet(need(lay.predictions, "train"))
     df = pd.read_parquet(need(lay.training_set, "features"))
     train = df[time_split(df, params.dataset.timestamp, params.train.split) == "train"].reset_index(drop=True)
-    result = run_benchmark(lay.model_dir, test, params.model_contract, params.benchmark, out, lay.serving_dir,
-                           train_df=train, seed=params.train.seed)
-    rec = result["recommendation"]
-    return {"enabled": True, "variants": len(result["variants"]), "seconds": round(result["seconds"], 1),
-            "online": rec["online"] and rec["online"]["variant"], "batch": rec["batch"] and rec["batch"]["variant"],
-            "meets_online_objective": rec["meets_online_objective"]}
+    return run_benchmark(lay.model_dir, test, params.model_contract, params.benchmark, lay.benchmark_dir,
+                         lay.serving_dir, train_df=train, seed=params.train.seed)
 
 
-def register(params: Params, reason: str = "scheduled") -> dict:
-    """Log the run to MLflow, register a version and apply the promotion gate."""
-    import mlflow
-
-    from mlflow.entities import Metric
-
-    from accelops.evaluation.metrics import overall_metrics
-    from accelops.evaluation.report import flat_metrics
-    from accelops.registry import tracking
-    from accelops.registry.promotion import register_and_gate
+def register(params: Params, reason: str = "scheduled") -> Registration:
+    """Log the run to MLflow, register a version and apply the promotion gate (accelops.registry)."""
+    from accelops.registry.challenger import register_challenger
+    from accelops.training.model_folder import weights_hash
 
     lay = params.layout
-    c = params.model_contract
-    need(lay.metrics_file, "evaluate")
+    evaluation = read_model(EvaluationReport, lay.evaluation_report, "evaluate")
+    training = read_model(TrainingSummary, lay.training_summary, "train")
+    validation = BatchReport.model_validate_json(lay.validation_report.read_text()) \
+        if lay.validation_report.exists() else None
+    bench = None
     if params.benchmark.enabled:
-        bench = json.loads(need(lay.reports / "benchmark" / "benchmark.json", "benchmark").read_text())
-        if bench.get("model_hash") != tracking.file_hash(lay.model_dir / "model.pt"):
-            raise StageInputMissing(f"{lay.reports / 'benchmark'} is for another model: run the 'benchmark' "
+        bench = OUTCOME.validate_json(need(lay.benchmark_result, "benchmark").read_text())
+        if not isinstance(bench, BenchmarkResult) or bench.model_hash != weights_hash(lay.model_dir):
+            raise StageInputMissing(f"{lay.benchmark_dir} is for another model: run the 'benchmark' "
                                     "stage on the current one first")
-    evaluation = json.loads((lay.evaluation_dir / "evaluation.json").read_text())
-    training = json.loads((lay.reports / "training.json").read_text())
-    test = pd.read_parquet(lay.predictions)
-    features_only = test[c.feature_columns]
-
-    client = tracking.connect(params)
-    with mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}") as run:
-        mlflow.log_params(tracking.flatten({k: v for k, v in params.model_dump(by_alias=True).items()
-                                            if k in ("train", "features", "validate", "pii", "evaluate")}))
-        mlflow.set_tags({"git_commit": tracking.git_commit(lay.root),
-                         "data_hash": tracking.file_hash(lay.training_set),
-                         "params_hash": tracking.params_hash(params),
-                         "device": training["device"], "device_name": training["device_name"],
-                         "torch_version": _version("torch"), "precision": training["precision"],
-                         "threads": str(training["threads"]),
-                         "trigger": reason})
-        now = int(time.time() * 1000)
-        batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
-        for h in training["history"]:
-            batch += [Metric(k, h[k], now, h["epoch"]) for k in ("train_loss", "valid_auc", "lr")]
-        base = training["baseline"]
-        batch += [Metric(f"baseline_test_{k}", float(base[k]), now, 0) for k in ("roc_auc", "pr_auc", "log_loss", "brier")]
-        batch.append(Metric("network_minus_baseline_auc", evaluation["overall"]["roc_auc"] - base["roc_auc"], now, 0))
-        batch.append(Metric("train_seconds", training["seconds"], now, 0))
-        batch.append(Metric("onnx_max_abs_logit_diff", training["onnx"]["max_abs_diff"], now, 0))
-        client.log_batch(run.info.run_id, metrics=batch)
-        for f in ("validation.json", "label_quality.json", "feature_stats.json", "training.json", "metrics.json",
-                  "training_curves.png"):
-            if (lay.reports / f).exists():
-                mlflow.log_artifact(str(lay.reports / f), artifact_path="reports")
-        if (lay.reports / "data_docs" / "index.html").exists():
-            mlflow.log_artifacts(str(lay.reports / "data_docs"), artifact_path="data_docs")
-        mlflow.set_tags(_provenance_tags(lay.reports / "validation.json"))
-        mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
-        serving = _log_benchmark(lay.reports / "benchmark")
-        model_uri = tracking.log_model(lay.model_dir, features_only.head(5), test["prediction"].head(5).to_numpy(),
-                                       serving_dir=lay.serving_dir if serving is not None else None)
-
-        def score_champion(uri: str) -> float:
-            champion = mlflow.pyfunc.load_model(uri)
-            return overall_metrics(test[c.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
-
-        objective = serving if params.benchmark.enabled and params.benchmark.gate else None
-        decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id,
-                                     evaluation["overall"]["roc_auc"], score_champion, params.register_.min_auc_gain,
-                                     serving=objective)
-        mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
-                         "gate.reason": decision.reason, "registered_version": decision.version})
-    out = decision.to_dict() | {"run_id": run.info.run_id, "model_uri": model_uri, "trigger": reason}
-    write_json(out, lay.registration_file)
-    log.info("registered %s v%s: %s (%s)", decision.model_name, decision.version,
-             "PROMOTED to @champion" if decision.promoted else "champion kept", decision.reason)
-    return out
+    test = pd.read_parquet(need(lay.predictions, "train"))
+    registration = register_challenger(params, reason, training, evaluation, bench, validation, test)
+    write_model(registration, lay.registration_file)
+    log.info("registered %s v%s: %s (%s)", registration.model_name, registration.version,
+             "PROMOTED to @champion" if registration.promoted else "champion kept", registration.reason)
+    return registration
 
 
-def _provenance_tags(validation_file: Path) -> dict:
-    """The training input's content hash, the suite version and the reference profile, as run tags."""
-    prov = (json.loads(validation_file.read_text()).get("provenance") or {}) if validation_file.exists() else {}
-    return {"data.source": str(prov.get("source")), "data.source_sha256": str(prov.get("source_sha256")),
-            "validation.suite_version": str(prov.get("suite_version")),
-            "validation.reference_profile": str(prov.get("reference_profile"))}
-
-
-def _log_benchmark(folder: Path) -> dict | None:
-    """Benchmark table, JSON and plots as artifacts, the recommendation as tags; returns it."""
-    import mlflow
-
-    path = folder / "benchmark.json"
-    result = json.loads(path.read_text()) if path.exists() else {}
-    if "recommendation" not in result:
-        return None
-    mlflow.log_artifacts(str(folder), artifact_path="benchmark")
-    rec = result["recommendation"]
-    tags = {"serving.meets_online_objective": str(rec["meets_online_objective"]).lower(),
-            "serving.online_reason": rec["online_reason"][:500], "serving.batch_reason": rec["batch_reason"][:500]}
-    for mode in ("online", "batch"):
-        if (c := rec[mode]) is not None:
-            tags |= {f"serving.{mode}.variant": c["variant"], f"serving.{mode}.batch_size": str(c["batch_size"]),
-                     f"serving.{mode}.p99_ms": f"{c['p99_ms']:.4f}",
-                     f"serving.{mode}.cost_per_million_usd": f"{c['cost_per_million']:.3g}"}
-    mlflow.set_tags(tags)
-    return rec
-
-
-def materialize(params: Params) -> dict:
-    """Latest feature values per entity into the online store (whole history span)."""
+def materialize(params: Params) -> MaterializeSummary:
+    """Latest feature values per entity into the online store (incremental; old history covered)."""
     from accelops.features import store as fs
 
-    lay = params.layout
-    table = pd.read_parquet(need(lay.features_table, "features"))
-    store = fs.open_store(params)
-    out = fs.materialize(store, params, table)
-    write_json(out, lay.reports / "materialize.json")
-    return out
+    table = pd.read_parquet(need(params.layout.features_table, "features"))
+    summary = fs.materialize(fs.open_store(params), params, table)
+    write_model(summary, params.layout.materialize_report)
+    return summary
 
 
-def _version(pkg: str) -> str:
-    from importlib import metadata
-
-    return metadata.version(pkg)
-
-
-TRAINING_STAGES = ("validate", "features", "train", "evaluate", "benchmark", "register", "materialize")
-STAGES = {"generate": generate, "validate": validate, "features": features, "train": train,
+TRAINING_STAGES = ("reference", "validate", "features", "train", "evaluate", "benchmark", "register", "materialize")
+STAGES = {"generate": generate, "reference": reference, "validate": validate, "features": features, "train": train,
           "evaluate": evaluate, "benchmark": benchmark, "register": register, "materialize": materialize}

@@ -7,16 +7,19 @@ moves after every check has passed, so a failure leaves the current champion unt
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from accelops.serving.schema import Recommendation
 
 CHAMPION = "champion"
 
 
-@dataclass
-class GateDecision:
+class GateDecision(BaseModel):
+    """The promotion gate's decision on one registered version, with the figures it compared."""
+    model_config = ConfigDict(extra="forbid")
     model_name: str
     version: str
     promoted: bool
@@ -25,8 +28,12 @@ class GateDecision:
     champion_version: str | None
     champion_auc: float | None
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+
+class Registration(GateDecision):
+    """reports/registration.json: the decision, the MLflow run and model it is about, and why it ran."""
+    run_id: str
+    model_uri: str
+    trigger: str
 
 
 def current_champion(client, name: str):
@@ -50,7 +57,7 @@ def decide(challenger_auc: float, champion_auc: float | None, min_gain: float) -
 
 def register_and_gate(client, name: str, model_uri: str, run_id: str, challenger_auc: float,
                       score_champion: Callable[[str], float], min_gain: float,
-                      serving: dict | None = None) -> GateDecision:
+                      serving: Recommendation | None = None) -> GateDecision:
     """`score_champion(model_uri)` returns the champion's AUC on the challenger's test split;
     `serving` is the benchmark's recommendation (None: no serving objective checked)."""
     import mlflow
@@ -59,10 +66,11 @@ def register_and_gate(client, name: str, model_uri: str, run_id: str, challenger
     champion_auc = score_champion(f"models:/{name}@{CHAMPION}") if champion else None
     version = mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version
     promoted, reason = decide(challenger_auc, champion_auc, min_gain)
-    if serving is not None and not serving["meets_online_objective"]:
-        promoted, reason = False, f"misses the serving objective: {serving['online_reason']}"
-    decision = GateDecision(name, str(version), promoted, reason, challenger_auc,
-                            str(champion.version) if champion else None, champion_auc)
+    if serving is not None and not serving.meets_online_objective:
+        promoted, reason = False, f"misses the serving objective: {serving.online_reason}"
+    decision = GateDecision(model_name=name, version=str(version), promoted=promoted, reason=reason,
+                            challenger_auc=challenger_auc, champion_version=str(champion.version) if champion else None,
+                            champion_auc=champion_auc)
     tags = {"gate.decision": "promoted" if promoted else "rejected", "gate.reason": reason,
             "gate.challenger_auc": f"{challenger_auc:.6f}",
             "gate.champion_version": str(decision.champion_version),

@@ -8,17 +8,18 @@ import numpy as np
 import pandas as pd
 
 from accelops.config import Contract
+from accelops.training.schema import BaselineResult
 
 
 def train_baseline(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, contract: Contract,
-                   max_iter: int, threads: int, seed: int) -> tuple[dict, np.ndarray]:
+                   max_iter: int, threads: int, seed: int) -> tuple[BaselineResult, np.ndarray]:
     """HistGradientBoosting with native categorical support and early stopping on the validation
     split, thread-limited; returns (test metrics, test probabilities)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
     from accelops.evaluation.metrics import overall_metrics
-    from accelops.training.device import available_cores
+    from accelops.runtime import available_cores
 
     cols = contract.feature_columns
     cats = {c: pd.CategoricalDtype(sorted(map(str, train[c].dropna().unique()))) for c in contract.categorical_features}
@@ -49,5 +50,5 @@ def train_baseline(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame,
         model.set_params(max_iter=best_iter, warm_start=False).fit(x_train, y_train)
         p = model.predict_proba(prep(test))[:, 1]
     metrics = overall_metrics(test[contract.label].to_numpy(), p)
-    metrics.update(seconds=time.perf_counter() - started, iterations=best_iter, best_valid_auc=best)
-    return metrics, p
+    return BaselineResult(**metrics, seconds=time.perf_counter() - started, iterations=best_iter,
+                          best_valid_auc=best), p

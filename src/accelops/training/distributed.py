@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         result = train_model(df[split == "train"], df[split == "valid"], params.model_contract, train_params,
                              Path(args.out or lay.model_dir))
         if dist.get_rank() == 0:
-            print(json.dumps(result.to_dict() | {"world_size": dist.get_world_size()}), flush=True)
+            print(json.dumps(result.model_dump(mode="json") | {"world_size": dist.get_world_size()}), flush=True)
     finally:
         dist.destroy_process_group()
     return 0

@@ -1,4 +1,4 @@
-"""Train the tabular MLP on the chosen device; save weights (state_dict) + preprocessing JSON.
+"""Train the tabular MLP on the chosen device; save it as a model folder (training.model_folder).
 
 Data stays resident on the device as whole tensors and is shuffled with randperm and sliced
 per batch: no per-row Dataset in the hot loop. AdamW with a one-cycle schedule, gradient
@@ -9,10 +9,8 @@ history) so a killed run resumes and ends exactly where an uninterrupted one wou
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -21,33 +19,13 @@ import pandas as pd
 
 from accelops.config import Contract, TrainParams
 from accelops.errors import TrainingError
+from accelops.training import model_folder
 from accelops.training.device import choose_device, choose_precision
 from accelops.training.preprocess import Preprocessor
+from accelops.training.schema import TrainResult
 
 log = logging.getLogger(__name__)
-WEIGHTS, PREPROCESS, ARCH, CALIBRATION = "model.pt", "preprocess.json", "architecture.json", "calibration.json"
 CHECKPOINT = "last.pt"
-
-
-@dataclass
-class TrainResult:
-    model_dir: Path
-    device: str
-    device_name: str
-    threads: int
-    precision: str
-    epochs_run: int
-    best_epoch: int
-    best_valid_auc: float
-    seconds: float
-    temperature: float
-    resumed_from_epoch: int = 0
-    history: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["model_dir"] = str(self.model_dir)
-        return d
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -192,19 +170,14 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Contra
         valid_logits = model(vn, vc).double().cpu().numpy()
     temperature = fit_temperature(y_valid, valid_logits)
 
-    result = TrainResult(Path(out_dir), device.type, device.name, device.threads, precision, len(history), best_epoch,
-                         best_auc, time.perf_counter() - started, temperature, resumed_from, history)
+    result = TrainResult(model_dir=Path(out_dir), device=device.type, device_name=device.name, threads=device.threads,
+                         precision=precision, epochs_run=len(history), best_epoch=best_epoch, best_valid_auc=best_auc,
+                         seconds=time.perf_counter() - started, temperature=temperature,
+                         resumed_from_epoch=resumed_from, history=history)
     if rank != 0:
         return result  # only rank 0 writes the model
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    torch.save(best_state, tmp / WEIGHTS)
-    pre.save(tmp / PREPROCESS)
-    (tmp / ARCH).write_text(json.dumps(arch, indent=2))
-    (tmp / CALIBRATION).write_text(json.dumps({"temperature": temperature, "fitted_on": "valid",
-                                               "rows": int(len(y_valid))}, indent=2))
-    _replace_dir(tmp, out_dir)  # never leave a half-written model behind
+    model_folder.save(out_dir, best_state, pre, arch,
+                      {"temperature": temperature, "fitted_on": "valid", "rows": int(len(y_valid))})
     if ckpt_path is not None:
         ckpt_path.unlink(missing_ok=True)  # checkpoints are for crash recovery, not for the next run
     return result
@@ -225,16 +198,3 @@ def _distributed() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    import shutil
-
-    if dst.exists():
-        old = dst.with_name(dst.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        dst.replace(old)
-        src.replace(dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        src.replace(dst)

@@ -6,15 +6,18 @@ thinly populated slices)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from accelops.config import Params
+from accelops.hashing import json_digest, sha256_if_file
 from accelops.validation import profile as profiles
 from accelops.validation.expectations import ValidationReport, run_suite, suite_version
+from accelops.validation.label_quality import LabelCheck
 from accelops.validation.pii_scan import PiiScan, scan
 from accelops.validation.quarantine import row_failures, write_quarantine
 
@@ -22,20 +25,41 @@ ROW_LEVEL_RULES = {"expect_column_values_to_not_be_null", "expect_column_values_
                    "expect_column_values_to_be_in_set", "expect_compound_columns_to_be_unique"}
 
 
+class Provenance(BaseModel):
+    source: str
+    source_sha256: str | None          # content hash of the input file (None for an in-memory frame)
+    suite_version: str
+    reference_profile: str | None      # digest of the reference profile that bounded the suite
+
+
+class BatchReport(ValidationReport):
+    """validation.json: the suite's outcome, the PII scan, the quarantine, provenance and data-quality
+    facts; the training input's report also carries the label check and where the accepted rows went."""
+    pii_scan: PiiScan
+    quarantine: dict[str, Any] | None = None
+    accepted_rows: int
+    partial_acceptance: bool = False
+    provenance: Provenance | None = None
+    data_quality: dict[str, Any] | None = None
+    label_quality: LabelCheck | None = None
+    validated: str | None = None       # the PII-protected accepted rows (training input only)
+
+
 @dataclass
 class BatchCheck:
+    """A checked batch: its report and, in memory, the rows that continue."""
     report: ValidationReport
     pii: PiiScan
     quarantine: dict | None
     accepted: pd.DataFrame
     partial: bool = False
-    provenance: dict | None = None
+    provenance: Provenance | None = None
     quality: dict | None = None
 
-    def to_dict(self) -> dict:
-        return {**self.report.to_dict(), "pii_scan": self.pii.to_dict(), "quarantine": self.quarantine,
-                "accepted_rows": int(len(self.accepted)), "partial_acceptance": self.partial,
-                "provenance": self.provenance, "data_quality": self.quality}
+    def summary(self) -> BatchReport:
+        return BatchReport(**self.report.model_dump(), pii_scan=self.pii, quarantine=self.quarantine,
+                           accepted_rows=int(len(self.accepted)), partial_acceptance=self.partial,
+                           provenance=self.provenance, data_quality=self.quality)
 
     def enforce(self) -> pd.DataFrame:
         """Raise the named error for a blocked batch; else return the rows that continue."""
@@ -52,12 +76,13 @@ def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
     `docs_dir` renders Great Expectations' Data Docs for the run there."""
     c, v = params.dataset, params.validate_
     profile = profiles.load(params.layout.reference_profile) if v.reference_profile else None
-    provenance = {"source": str(source), "source_sha256": _sha256(source),
-                  "suite_version": suite_version(c, v, profile),
-                  "reference_profile": profile and profiles.digest(profile)}
+    provenance = Provenance(source=str(source), source_sha256=sha256_if_file(source),
+                            suite_version=suite_version(c, v, profile),
+                            reference_profile=json_digest(profile, length=16) if profile else None)
     pii = scan(df, [*c.pii, *c.text], source, v.pii_sample, v.pii_threshold)
     if pii.undeclared:   # nothing else is computed or written from a batch that carries stray PII
-        report = ValidationReport(source, len(df), False, 0, [], suite_version=provenance["suite_version"])
+        report = ValidationReport(source=source, rows=len(df), success=False, evaluated=0,
+                                  suite_version=provenance.suite_version)
         return BatchCheck(report, pii, None, df.iloc[:0], provenance=provenance)
     report = run_suite(df, c, v, source, profile, docs_dir)
     quality = {"class_balance": profiles.class_balance(df, c) if c.label in df else None,
@@ -75,43 +100,34 @@ def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
     return BatchCheck(report, pii, quarantine, accepted, partial, provenance, quality)
 
 
-def _sha256(source: str) -> str | None:
-    from accelops.registry.tracking import file_hash
-
-    path = Path(source)
-    return file_hash(path) if path.is_file() else None
-
-
 def write(check_: BatchCheck, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(check_.to_dict(), indent=2, default=str))
+    path.write_text(check_.summary().model_dump_json(indent=2))
     return path
 
 
-def markdown_summary(report: dict) -> str:
+def markdown_summary(report: BatchReport) -> str:
     """The validation report for people (Prefect artifact): verdict, each failed rule with column,
     severity, observation and expectation, quarantine, provenance. Counts only, never values."""
-    verdict = "ACCEPTED" if report["success"] else ("PARTIALLY ACCEPTED" if report.get("partial_acceptance")
-                                                    else "REJECTED")
-    pii = report.get("pii_scan") or {}
-    lines = [f"## Validation of `{report['source']}`: {verdict}", "",
-             f"{report['rows']} rows, {report['evaluated']} rules evaluated, {len(report['failures'])} errors, "
-             f"{len(report.get('warnings') or [])} warnings, {report.get('accepted_rows', 0)} rows accepted."]
-    if pii.get("undeclared"):
+    verdict = "ACCEPTED" if report.success else ("PARTIALLY ACCEPTED" if report.partial_acceptance else "REJECTED")
+    lines = [f"## Validation of `{report.source}`: {verdict}", "",
+             f"{report.rows} rows, {report.evaluated} rules evaluated, {len(report.failures)} errors, "
+             f"{len(report.warnings)} warnings, {report.accepted_rows} rows accepted."]
+    if report.pii_scan.undeclared:
         lines += ["", "**Undeclared personal data:** " + ", ".join(
-            f"{f['column']} ({f['detector']}, {f['share']:.1%})" for f in pii["undeclared"])]
-    rows = [*report["failures"], *(report.get("warnings") or [])]
+            f"{f['column']} ({f['detector']}, {f['share']:.1%})" for f in report.pii_scan.undeclared)]
+    rows = [*report.failures, *report.warnings]
     if rows:
         lines += ["", "| severity | column | rule | observed | expected |", "|---|---|---|---|---|"]
         for f in rows:
             col = f.get("column") or ",".join(f.get("columns") or []) or "table"
             lines.append(f"| {f['severity']} | {col} | {f['rule']} | {f['observed']} | {f['expected']} |")
-    if q := report.get("quarantine"):
+    if q := report.quarantine:
         lines += ["", f"{q['quarantined_rows']} rows quarantined ({q['per_rule']}) in `{q['rows_file']}` "
                       "(raw rows, local only)."]
-    if prov := report.get("provenance"):
-        lines += ["", f"input sha256 `{prov.get('source_sha256')}`, suite version `{prov.get('suite_version')}`, "
-                      f"reference profile `{prov.get('reference_profile')}`"]
-    if report.get("data_docs"):
-        lines += ["", f"Data Docs: `{report['data_docs']}`"]
+    if prov := report.provenance:
+        lines += ["", f"input sha256 `{prov.source_sha256}`, suite version `{prov.suite_version}`, "
+                      f"reference profile `{prov.reference_profile}`"]
+    if report.data_docs:
+        lines += ["", f"Data Docs: `{report.data_docs}`"]
     return "\n".join(lines)

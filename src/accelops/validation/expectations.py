@@ -9,10 +9,11 @@ unexpected values), so no raw value, and therefore no PII, is ever copied into a
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract, ValidateParams
 from accelops.errors import DataValidationError
@@ -21,19 +22,18 @@ RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 GX_SEVERITY = {"error": "critical", "warning": "warning"}
 
 
-@dataclass
-class ValidationReport:
+class ValidationReport(BaseModel):
+    """The suite's outcome on one batch; each failure or warning names its column, rule, severity,
+    what was observed (counts, never values) and what was expected."""
+    model_config = ConfigDict(extra="forbid")
     source: str
     rows: int
-    success: bool                      # no error-severity rule failed
+    success: bool                          # no error-severity rule failed
     evaluated: int
-    failures: list[dict] = field(default_factory=list)     # error severity: these block
-    warnings: list[dict] = field(default_factory=list)     # warning severity: reported only
+    failures: list[dict[str, Any]] = []    # error severity: these block
+    warnings: list[dict[str, Any]] = []    # warning severity: reported only
     suite_version: str = ""
     data_docs: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def raise_for_failures(self) -> None:
         if not self.success:
@@ -108,10 +108,10 @@ def _reference_bounds(contract: Contract, rules: ValidateParams, profile: dict, 
 def suite_version(contract: Contract, rules: ValidateParams, profile: dict | None) -> str:
     """A content hash of what the suite is built from (contract, rules, reference profile), recorded
     with every run; the time window moves with 'now' but its definition is part of the rules."""
-    from accelops.validation.profile import digest
+    from accelops.hashing import json_digest
 
-    return digest({"contract": contract.model_dump(mode="json"), "rules": rules.model_dump(mode="json"),
-                   "profile": profile if rules.reference_profile else None})
+    return json_digest({"contract": contract.model_dump(mode="json"), "rules": rules.model_dump(mode="json"),
+                        "profile": profile if rules.reference_profile else None}, length=16)
 
 
 def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, source: str,

@@ -7,24 +7,33 @@ probability) differs from its label is flagged as a likely label error."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract
 
 
-@dataclass
-class LabelQuality:
+class LabelQuality(BaseModel):
+    """Confident-learning flags on one table (counts only)."""
+    model_config = ConfigDict(extra="forbid")
     rows: int
     flagged: int
     rate: float
     thresholds: list[float]
     flagged_by_label: dict[str, int]
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+
+class LabelCheck(LabelQuality):
+    """reports/label_quality.json: the flags compared with the reference data's rate."""
+    reference_rate: float
+    excess: float
+
+
+class ReferenceLabels(LabelQuality):
+    """workdir/reference/label_quality.json: the reference data's rate (the `reference` stage)."""
+    source: str
+    source_sha256: str
 
 
 def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int = 5, threads: int = 0,
@@ -33,7 +42,7 @@ def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int = 5, thre
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
-    from accelops.training.device import available_cores
+    from accelops.runtime import available_cores
 
     x = df[contract.feature_columns].copy()
     for c in contract.categorical_features:
@@ -65,29 +74,21 @@ def label_quality(df: pd.DataFrame, contract: Contract, folds: int = 5, threads:
                   seed: int = 0) -> tuple[LabelQuality, np.ndarray]:
     y = df[contract.label].to_numpy(int)
     flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed))
-    summary = LabelQuality(len(df), int(flags.sum()), float(flags.mean()), thresholds,
-                           {str(k): int((flags & (y == k)).sum()) for k in (0, 1)})
+    summary = LabelQuality(rows=len(df), flagged=int(flags.sum()), rate=float(flags.mean()), thresholds=thresholds,
+                           flagged_by_label={str(k): int((flags & (y == k)).sum()) for k in (0, 1)})
     return summary, flags
 
 
-def check_against_reference(summary: LabelQuality, reference_file, max_excess: float, source: str) -> dict:
-    """Compare with the rate recorded for the first accepted training data (recorded here when
-    absent); raise LabelQualityError when the excess is above `max_excess`."""
-    import json
-    from pathlib import Path
-
+def check_against_reference(summary: LabelQuality, reference: LabelQuality, max_excess: float,
+                            source: str) -> LabelCheck:
+    """Compare with the reference data's rate (the `reference` stage); raise LabelQualityError when the
+    excess is above `max_excess`."""
     from accelops.errors import LabelQualityError
 
-    reference_file = Path(reference_file)
-    if not reference_file.exists():
-        reference_file.parent.mkdir(parents=True, exist_ok=True)
-        reference_file.write_text(json.dumps({"source": source, **summary.to_dict()}, indent=2))
-        return {"reference_rate": summary.rate, "excess": 0.0, "recorded_reference": True}
-    reference = json.loads(reference_file.read_text())
-    excess = summary.rate - reference["rate"]
+    excess = summary.rate - reference.rate
     if excess > max_excess:
         raise LabelQualityError(
             f"{source}: label column: likely label errors in {summary.rate:.1%} of rows "
-            f"({summary.flagged} of {summary.rows}), {excess:+.1%} over the reference data's {reference['rate']:.1%} "
+            f"({summary.flagged} of {summary.rows}), {excess:+.1%} over the reference data's {reference.rate:.1%} "
             f"(allowed +{max_excess:.1%}); flipped or poisoned labels?")
-    return {"reference_rate": reference["rate"], "excess": excess, "recorded_reference": False}
+    return LabelCheck(**summary.model_dump(), reference_rate=reference.rate, excess=excess)

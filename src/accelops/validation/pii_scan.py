@@ -8,10 +8,11 @@ matches any detector above the threshold blocks the batch with an error naming i
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
 from accelops.errors import PiiDetectedError
 
@@ -66,15 +67,13 @@ DETECTORS = {
 }
 
 
-@dataclass
-class PiiScan:
+class PiiScan(BaseModel):
+    """Which detectors fired on which columns (shares of sampled values; never the values)."""
+    model_config = ConfigDict(extra="forbid")
     source: str
     rows_scanned: int
-    columns: dict[str, dict[str, float]] = field(default_factory=dict)   # column -> detector -> share
-    undeclared: list[dict] = field(default_factory=list)                 # blocking findings
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    columns: dict[str, dict[str, float]] = {}        # column -> detector -> share
+    undeclared: list[dict[str, Any]] = []            # blocking findings: column, detector, share
 
     def raise_for_undeclared(self) -> None:
         if self.undeclared:

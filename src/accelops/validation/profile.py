@@ -1,23 +1,31 @@
-"""The reference profile: statistics of the first accepted training data (per numeric column mean,
-std, 5/50/95% quantiles, null rate; label positive rate; category shares; time span), from which
-the suite derives its mean, quantile and class-balance bounds. Kept at workdir/reference/profile.json.
-Aggregates only: no row and no raw value of a PII column is ever stored."""
+"""The reference profile: statistics of the reference data (per numeric column mean, std, 5/50/95%
+quantiles, null rate; label positive rate; category shares; time span), from which the suite derives
+its mean, quantile and class-balance bounds. Written by the `reference` stage to
+workdir/reference/profile.json. Aggregates only: no row and no raw value of a PII column is stored."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from accelops.config import Contract
 
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def build_profile(df: pd.DataFrame, contract: Contract, source: str) -> dict:
+class ReferenceSummary(BaseModel):
+    """What the `reference` stage built from (or found up to date)."""
+    source: str
+    source_sha256: str
+    rows: int                 # rows passing the contract's row rules, profiled
+    recomputed: bool          # False when the stored reference already matched the source's hash
+
+
+def build_profile(df: pd.DataFrame, contract: Contract, source: str, source_sha256: str | None = None) -> dict:
     numeric = {}
     for col in contract.numeric_features:
         x = pd.to_numeric(df[col], errors="coerce")
@@ -27,7 +35,8 @@ def build_profile(df: pd.DataFrame, contract: Contract, source: str) -> dict:
     categorical = {col: {str(k): float(v) for k, v in df[col].value_counts(normalize=True).items()}
                    for col in contract.categorical_features}
     ts = pd.to_datetime(df[contract.timestamp], utc=True)
-    return {"source": source, "rows": int(len(df)), "numeric": numeric, "categorical": categorical,
+    return {"source": source, "source_sha256": source_sha256, "rows": int(len(df)), "numeric": numeric,
+            "categorical": categorical,
             "label_rate": float(df[contract.label].mean()), "quantiles": list(QUANTILES),
             "timestamp": {"min": ts.min().isoformat(), "max": ts.max().isoformat()}}
 
@@ -36,17 +45,19 @@ def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def save_if_missing(df: pd.DataFrame, contract: Contract, source: str, path: Path) -> bool:
-    """Write the profile of `df` as the reference unless one exists; True when written."""
-    if path.exists():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(build_profile(df, contract, source), indent=2))
-    return True
+def contract_rows(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The rows that pass the contract's row-level rules (keys and label present, numbers within
+    their bounds, categories in their sets, label 0/1): what a reference is built from."""
+    from accelops.validation.quarantine import row_failures
 
-
-def digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    rules = [{"rule": "expect_column_values_to_not_be_null", "column": col}
+             for col in (contract.entity_id, contract.timestamp, contract.label)]
+    rules += [{"rule": "expect_column_values_to_be_between", "column": col} for col in contract.numeric_features]
+    rules += [{"rule": "expect_column_values_to_be_in_set", "column": col, "expected": {"value_set": values}}
+              for col, values in contract.categorical_features.items()]
+    rules.append({"rule": "expect_column_values_to_be_in_set", "column": contract.label,
+                  "expected": {"value_set": [0, 1]}})
+    return df[(row_failures(df, contract, rules) == "").to_numpy()]
 
 
 def near_duplicates(df: pd.DataFrame, contract: Contract) -> int:

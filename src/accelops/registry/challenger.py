@@ -1,0 +1,114 @@
+"""One MLflow run per challenger: its parameters, provenance, metrics (epochs at their steps),
+reports, evaluation, benchmark and the model; then registration behind the promotion gate."""
+
+from __future__ import annotations
+
+import time
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from accelops.config import Params
+from accelops.evaluation.schema import EvaluationReport
+from accelops.registry.promotion import Registration, register_and_gate
+from accelops.serving.schema import BenchmarkResult, Recommendation
+from accelops.training.schema import TrainingSummary
+from accelops.validation.batch_check import BatchReport
+
+LOGGED_PARAM_SECTIONS = ("train", "features", "validate", "pii", "evaluate")
+
+
+def register_challenger(params: Params, reason: str, training: TrainingSummary, evaluation: EvaluationReport,
+                        benchmark: BenchmarkResult | None, validation: BatchReport | None,
+                        test: pd.DataFrame) -> Registration:
+    """Log the run, log the model (with the benchmark's serving folder when there is one), register a
+    version and apply the gate; `test` carries the features, labels and the challenger's predictions."""
+    import mlflow
+
+    from accelops.evaluation.metrics import overall_metrics
+    from accelops.registry import tracking
+
+    contract = params.model_contract
+    features_only = test[contract.feature_columns]
+    client = tracking.connect(params)
+    with mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}") as run:
+        _log_facts(client, run.info.run_id, params, reason, training, evaluation, validation)
+        rec = _log_benchmark(params, benchmark) if benchmark is not None else None
+        model_uri = tracking.log_model(params.layout.model_dir, features_only.head(5),
+                                       test["prediction"].head(5).to_numpy(),
+                                       serving_dir=params.layout.serving_dir if rec is not None else None)
+
+        def score_champion(uri: str) -> float:
+            champion = mlflow.pyfunc.load_model(uri)
+            return overall_metrics(test[contract.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
+
+        objective = rec if params.benchmark.gate else None
+        decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id,
+                                     evaluation.overall.roc_auc, score_champion, params.register_.min_auc_gain,
+                                     serving=objective)
+        mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
+                         "gate.reason": decision.reason, "registered_version": decision.version})
+    return Registration(**decision.model_dump(), run_id=run.info.run_id, model_uri=model_uri, trigger=reason)
+
+
+def _log_facts(client, run_id: str, params: Params, reason: str, training: TrainingSummary,
+               evaluation: EvaluationReport, validation: BatchReport | None) -> None:
+    import mlflow
+    from mlflow.entities import Metric
+
+    from accelops.evaluation.report import flat_metrics
+    from accelops.hashing import file_sha256
+    from accelops.registry import tracking
+
+    lay = params.layout
+    mlflow.log_params(tracking.flatten({k: v for k, v in params.model_dump(by_alias=True).items()
+                                        if k in LOGGED_PARAM_SECTIONS}))
+    mlflow.set_tags({"git_commit": tracking.git_commit(lay.root), "data_hash": file_sha256(lay.training_set),
+                     "params_hash": tracking.params_hash(params), "device": training.device,
+                     "device_name": training.device_name, "torch_version": metadata.version("torch"),
+                     "precision": training.precision, "threads": str(training.threads), "trigger": reason}
+                    | _provenance_tags(validation))
+    now = int(time.time() * 1000)
+    batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
+    for h in training.history:
+        batch += [Metric(k, getattr(h, k), now, h.epoch) for k in ("train_loss", "valid_auc", "lr")]
+    base = training.baseline
+    batch += [Metric(f"baseline_test_{k}", float(getattr(base, k)), now, 0)
+              for k in ("roc_auc", "pr_auc", "log_loss", "brier")]
+    batch += [Metric("network_minus_baseline_auc", evaluation.overall.roc_auc - base.roc_auc, now, 0),
+              Metric("train_seconds", training.seconds, now, 0),
+              Metric("onnx_max_abs_logit_diff", training.onnx.max_abs_diff, now, 0)]
+    client.log_batch(run_id, metrics=batch)
+    for path in (lay.validation_report, lay.label_quality_report, lay.feature_stats, lay.training_summary,
+                 lay.metrics_file, lay.training_curves):
+        if path.exists():
+            mlflow.log_artifact(str(path), artifact_path="reports")
+    if (lay.data_docs / "index.html").exists():
+        mlflow.log_artifacts(str(lay.data_docs), artifact_path="data_docs")
+    mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
+
+
+def _provenance_tags(validation: BatchReport | None) -> dict[str, str]:
+    """The training input's content hash, the suite version and the reference profile, as run tags."""
+    prov = validation.provenance if validation is not None else None
+    get = (lambda key: str(getattr(prov, key))) if prov is not None else (lambda key: "None")
+    return {"data.source": get("source"), "data.source_sha256": get("source_sha256"),
+            "validation.suite_version": get("suite_version"), "validation.reference_profile": get("reference_profile")}
+
+
+def _log_benchmark(params: Params, result: BenchmarkResult) -> Recommendation:
+    """Benchmark table, JSON and plots as artifacts, the recommendation as tags; returns it."""
+    import mlflow
+
+    mlflow.log_artifacts(str(params.layout.benchmark_dir), artifact_path="benchmark")
+    rec = result.recommendation
+    tags = {"serving.meets_online_objective": str(rec.meets_online_objective).lower(),
+            "serving.online_reason": rec.online_reason[:500], "serving.batch_reason": rec.batch_reason[:500]}
+    for mode, choice in (("online", rec.online), ("batch", rec.batch)):
+        if choice is not None:
+            tags |= {f"serving.{mode}.variant": choice.variant, f"serving.{mode}.batch_size": str(choice.batch_size),
+                     f"serving.{mode}.p99_ms": f"{choice.p99_ms:.4f}",
+                     f"serving.{mode}.cost_per_million_usd": f"{choice.cost_per_million:.3g}"}
+    mlflow.set_tags(tags)
+    return rec

@@ -1,0 +1,61 @@
+"""Typed results of the training stage: the network's run, its baseline and its ONNX export
+(reports/training.json is a `TrainingSummary`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EpochRecord(_Record):
+    epoch: int
+    train_loss: float
+    valid_auc: float
+    lr: float
+
+
+class TrainResult(_Record):
+    """One training run of the network (train_model's return value)."""
+    model_dir: Path
+    device: str
+    device_name: str
+    threads: int
+    precision: str
+    epochs_run: int
+    best_epoch: int
+    best_valid_auc: float
+    seconds: float
+    temperature: float
+    resumed_from_epoch: int = 0
+    history: list[EpochRecord] = []
+
+
+class BaselineResult(_Record):
+    """The gradient-boosting baseline on the same split: test metrics and its own early stopping."""
+    roc_auc: float
+    pr_auc: float
+    log_loss: float
+    brier: float
+    positive_rate: float
+    rows: int
+    seconds: float
+    iterations: int
+    best_valid_auc: float
+
+
+class OnnxExport(_Record):
+    path: str
+    max_abs_diff: float
+    rows: int
+
+
+class TrainingSummary(TrainResult):
+    """reports/training.json: the network's run, the rows per split, the baseline and the ONNX check."""
+    rows: dict[str, int]
+    baseline: BaselineResult
+    onnx: OnnxExport
