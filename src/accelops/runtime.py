@@ -1,12 +1,15 @@
-"""Process environment for the orchestrator and tools, set before they are imported.
+"""The process's runtime: the CPU cores it may use, and the environment for the orchestrator and
+tools, set before they are imported.
 
 Only environment variables are touched here (Prefect is never imported by the library)."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from accelops.config import Params
+if TYPE_CHECKING:
+    from accelops.config import Params
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -16,6 +19,14 @@ DEFAULTS = {
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "GIT_PYTHON_REFRESH": "quiet",
 }
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
 
 
 def configure(params: Params) -> None:

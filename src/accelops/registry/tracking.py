@@ -3,7 +3,6 @@ signature, input example and explicit pip requirements (inference costs ~30 s)."
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import metadata
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from accelops.config import Params
+from accelops.hashing import json_digest
 
 RUNTIME_REQUIREMENTS = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "pydantic", "pyyaml", "mlflow",
                         "onnxruntime")
@@ -19,7 +19,7 @@ RUNTIME_REQUIREMENTS = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "py
 def tracking_uri(params: Params) -> str:
     if params.register_.tracking_uri:
         return params.register_.tracking_uri
-    db = params.layout.mlflow_dir / "mlflow.db"
+    db = params.layout.mlflow_db
     db.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{db}"
 
@@ -32,7 +32,7 @@ def connect(params: Params):
     name = params.register_.experiment
     exp = mlflow.get_experiment_by_name(name)
     if exp is None:
-        artifacts = (params.layout.mlflow_dir / "artifacts").resolve()
+        artifacts = params.layout.mlflow_artifacts.resolve()
         artifacts.mkdir(parents=True, exist_ok=True)
         mlflow.create_experiment(name, artifact_location=artifacts.as_uri(),
                                  tags={"dataset": params.dataset.name})
@@ -51,16 +51,8 @@ def flatten(d: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def params_hash(params: Params) -> str:
-    return hashlib.sha256(json.dumps(params.model_dump(mode="json", by_alias=True), sort_keys=True).encode()).hexdigest()
+    return json_digest(params.model_dump(mode="json", by_alias=True))
 
 
 def git_commit(root: Path) -> str:

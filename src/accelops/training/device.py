@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from accelops.runtime import available_cores
 
 
 @dataclass(frozen=True)
@@ -11,13 +12,6 @@ class DeviceChoice:
     type: str          # "cuda" | "mps" | "cpu"
     name: str          # human-readable device name
     threads: int       # intra-op threads used on the CPU side
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def choose_device(requested: str = "auto", threads: int = 0) -> DeviceChoice:
