@@ -59,7 +59,7 @@ def test_temperature_scaling_fixes_over_confidence():
     t = calibration.fit_temperature(y, over)
     assert t == pytest.approx(3.0, rel=0.1)
     before = calibration.calibration_errors(y, _sigmoid(over))["ece"]
-    after = calibration.calibration_errors(y, calibration.apply_temperature(over, t))["ece"]
+    after = calibration.calibration_errors(y, calibration.calibrated(over, t))["ece"]
     assert before > 0.05 and after < before / 3
 
 

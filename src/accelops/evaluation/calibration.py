@@ -1,5 +1,6 @@
 """Calibration: expected / maximum calibration error (equal-mass bins), reliability curve, and
-temperature scaling fitted on the validation split."""
+temperature scaling: fitted on the validation split, applied by `calibrated` (the one
+temperature-scaled sigmoid; training.model_folder hands it to everything that scores a model)."""
 
 from __future__ import annotations
 
@@ -47,5 +48,6 @@ def fit_temperature(y: np.ndarray, logits: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
-def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+def calibrated(logits, temperature: float) -> np.ndarray:
+    """Probabilities sigmoid(logits / temperature), as float64."""
     return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64) / temperature))

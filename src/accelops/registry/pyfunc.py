@@ -7,7 +7,7 @@ import mlflow.pyfunc
 
 class AccelopsModel(mlflow.pyfunc.PythonModel):
     """Scores a frame of contract features; returns churn probabilities, on the batch variant the
-    benchmark recommended (serving.json in the model directory; fp32 torch eager without it)."""
+    benchmark recommended (the serving folder logged with the model; fp32 torch eager without it)."""
 
     def load_context(self, context) -> None:
         from accelops.serving.scorer import Scorer

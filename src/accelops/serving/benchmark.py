@@ -1,8 +1,8 @@
 """The accelerator benchmark: every variant that runs here (device x precision x runtime, plus a
 distilled student) timed at each batch size, with its accuracy delta against the fp32 torch-eager
 reference on the test split, its peak memory and its cost per million predictions; then the
-recommendation for online and batch serving, written as serving_dir/serving.json (the serving
-path reads it; the student is saved beside it) and as a table, JSON and plots for MLflow."""
+recommendation for online and batch serving, written into the serving folder as serving.json (the
+serving path reads it; the student is saved beside it) and as a table, JSON and plots for MLflow."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ import pandas as pd
 from accelops.config import BenchmarkParams, Contract
 from accelops.errors import ServingError
 from accelops.serving import measure
-from accelops.serving.scorer import SERVING_FILE
 from accelops.serving.recommend import cost_per_million, pareto_front, recommend
-from accelops.serving.variants import REFERENCE, STUDENT_DIR, load_runner, plan, temperature
+from accelops.serving.schema import BenchmarkResult, Choice, Recommendation
+from accelops.serving.variants import REFERENCE, load_runner, plan, temperature
+from accelops.training import model_folder
 
 log = logging.getLogger(__name__)
 COLUMNS = ("variant", "model", "runtime", "precision", "device", "batch_size", "repeats", "p50_ms", "p95_ms",
@@ -31,13 +32,12 @@ COLUMNS = ("variant", "model", "runtime", "precision", "device", "batch_size", "
 
 
 def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, bench: BenchmarkParams,
-                  out_dir: Path, serving_dir: Path, train_df: pd.DataFrame | None = None, seed: int = 0) -> dict:
+                  out_dir: Path, serving_dir: Path, train_df: pd.DataFrame | None = None, seed: int = 0) -> BenchmarkResult:
     """Benchmark the model in `model_dir` on `test_df`; `train_df` enables the distilled student."""
     import torch
 
     from accelops.evaluation.metrics import fast_auc
-    from accelops.training.device import available_cores
-    from accelops.training.predict import Predictor
+    from accelops.runtime import available_cores
 
     if len(test_df) == 0 or contract.label not in test_df:
         raise ServingError(f"benchmark needs labelled test rows (column {contract.label!r}); got {len(test_df)} rows")
@@ -46,16 +46,16 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
     torch.set_num_threads(threads)
     model_dir, out_dir, serving_dir = Path(model_dir), Path(out_dir), Path(serving_dir)
     serving_dir.mkdir(parents=True, exist_ok=True)
-    (serving_dir / SERVING_FILE).unlink(missing_ok=True)   # never serve a stale recommendation
+    model_folder.serving_file(serving_dir).unlink(missing_ok=True)   # never serve a stale recommendation
     student = None
     if bench.student.enabled and train_df is not None and len(train_df):
         from accelops.serving.distill import distill
 
         student = distill(model_dir, train_df, bench.student, serving_dir, seed)
-    elif bench.student.enabled and (serving_dir / STUDENT_DIR / "model.pt").exists():
-        student = {"dir": str(serving_dir / STUDENT_DIR), "reused": True}   # e.g. a registered model's
+    elif bench.student.enabled and model_folder.has_weights(model_folder.student_dir(serving_dir)):
+        student = {"dir": str(model_folder.student_dir(serving_dir)), "reused": True}   # e.g. a registered model's
     variants, skipped = plan(bench, with_student=student is not None)
-    xn, xc = Predictor(model_dir).preprocessor.transform(test_df)
+    xn, xc = model_folder.read_preprocessor(model_dir).transform(test_df)
     y = test_df[contract.label].to_numpy()
 
     rows: list[dict] = []
@@ -68,7 +68,7 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
             runner = load_runner(model_dir, v, threads, serving_dir)
             runner(xn[:1], xc[:1])                        # builds / compiles; excluded from latency
             setup_s = time.perf_counter() - t0
-            prob = 1 / (1 + np.exp(-measure.logits_all(runner, xn, xc) / temperature(model_dir, v, serving_dir)))
+            prob = model_folder.calibrated(measure.logits_all(runner, xn, xc), temperature(model_dir, v, serving_dir))
             cells = [measure.time_cell(runner, xn, xc, b, bench.warmup, bench.min_repeats, bench.max_seconds_per_cell)
                      for b in bench.batch_sizes]
             watts = measure.power_watts() if v.device == "cuda" else None
@@ -85,68 +85,63 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
         del runner
     for r in rows:
         r.pop("name", None)
+    for i in pareto_front([(r["p99_ms"], r["cost_per_million"]) for r in rows]):
+        rows[i]["pareto"] = True
 
-    choice = recommend(rows, bench)
-    choice["cpu_fallback"] = recommend(rows, bench, devices=["cpu"])
-    from accelops.registry.tracking import file_hash
-
-    result = {
-        "schema": 1, "model_dir": str(model_dir), "model_hash": file_hash(model_dir / "model.pt"), "test_rows": int(len(test_df)), "reference": REFERENCE.name,
-        "reference_auc": ref_auc, "threads": threads, "machine": _machine(), "student": student,
-        "variants": [v.name for v in variants], "skipped": skipped, "batch_sizes": list(bench.batch_sizes),
-        "price_per_hour": bench.price_per_hour, "rows": rows, "recommendation": choice,
-        "seconds": time.perf_counter() - started,
-    }
+    choice = Recommendation.model_validate(recommend(rows, bench) | {"cpu_fallback": recommend(rows, bench, devices=["cpu"])})
+    result = BenchmarkResult(
+        model_dir=str(model_dir), model_hash=model_folder.weights_hash(model_dir), test_rows=int(len(test_df)),
+        reference=REFERENCE.name, reference_auc=ref_auc, threads=threads, machine=_machine(), student=student,
+        variants=[v.name for v in variants], skipped=skipped, batch_sizes=list(bench.batch_sizes),
+        price_per_hour=bench.price_per_hour, rows=rows, recommendation=choice, seconds=time.perf_counter() - started)
     write_outputs(result, out_dir)
-    (serving_dir / SERVING_FILE).write_text(json.dumps(serving_config(choice), indent=2))
+    model_folder.serving_file(serving_dir).write_text(json.dumps(serving_config(choice), indent=2))
     log.info("benchmark of %d variants x %d batch sizes in %.1f s; online: %s; batch: %s", len(variants),
-             len(bench.batch_sizes), result["seconds"], choice["online_reason"], choice["batch_reason"])
+             len(bench.batch_sizes), result.seconds, choice.online_reason, choice.batch_reason)
     return result
 
 
-def serving_config(choice: dict) -> dict:
+def serving_config(choice: Recommendation) -> dict:
     """What the serving path needs: the online and batch variant (+ batch size), and a CPU fallback."""
-    def pick(c: dict | None) -> dict | None:
-        return None if c is None else {"variant": c["variant"], "batch_size": c["batch_size"]}
+    def pick(c: Choice | None) -> dict | None:
+        return None if c is None else {"variant": c.variant, "batch_size": c.batch_size}
 
-    fb = choice["cpu_fallback"]
-    return {"online": pick(choice["online"]), "batch": pick(choice["batch"]),
-            "cpu_fallback": {"online": pick(fb["online"]), "batch": pick(fb["batch"])},
-            "reasons": {"online": choice["online_reason"], "batch": choice["batch_reason"]}}
+    fb = choice.cpu_fallback or choice
+    return {"online": pick(choice.online), "batch": pick(choice.batch),
+            "cpu_fallback": {"online": pick(fb.online), "batch": pick(fb.batch)},
+            "reasons": {"online": choice.online_reason, "batch": choice.batch_reason}}
 
 
-def write_outputs(result: dict, out_dir: Path) -> dict[str, Path]:
+def write_outputs(result: BenchmarkResult, out_dir: Path) -> dict[str, Path]:
+    """benchmark.json (the typed result), benchmark.csv (one row per variant and batch size) and plots."""
     from accelops.evaluation.plots import cost_vs_latency, latency_vs_batch
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "benchmark.json", "csv": out_dir / "benchmark.csv",
              "latency_png": out_dir / "latency_vs_batch.png", "cost_png": out_dir / "cost_vs_latency.png"}
-    rows = result["rows"]
-    front = pareto_front([(r["p99_ms"], r["cost_per_million"]) for r in rows])
-    for i in front:
-        rows[i]["pareto"] = True
-    paths["json"].write_text(json.dumps(result, indent=2, default=float))
+    rows = [r.model_dump() for r in result.rows]
+    paths["json"].write_text(result.model_dump_json(indent=2))
     with open(paths["csv"], "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=[*COLUMNS, "pareto"], extrasaction="ignore")
         w.writeheader()
-        w.writerows({**r, "pareto": bool(r.get("pareto"))} for r in rows)
+        w.writerows(rows)
     latency_vs_batch(rows, paths["latency_png"])
-    cost_vs_latency(rows, front, result["recommendation"], paths["cost_png"])
+    cost_vs_latency(rows, [i for i, r in enumerate(rows) if r["pareto"]], result.recommendation.model_dump(),
+                    paths["cost_png"])
     return paths
 
 
-def table(result: dict) -> str:
+def table(result: BenchmarkResult) -> str:
     """The variant table as fixed-width text (what `accelops bench` prints)."""
     head = f"{'variant':30} {'batch':>6} {'p50 ms':>9} {'p99 ms':>9} {'rows/s':>11} {'$/M':>9} {'AUC drop':>9} {'max dp':>8}"
     lines = [head, "-" * len(head)]
-    for r in result["rows"]:
-        lines.append(f"{r['variant']:30} {r['batch_size']:>6} {r['p50_ms']:>9.4f} {r['p99_ms']:>9.4f} "
-                     f"{r['rows_per_s']:>11.0f} {r['cost_per_million']:>9.2e} {r['auc_drop']:>9.5f} "
-                     f"{r['max_prob_diff']:>8.5f}")
-    rec = result["recommendation"]
-    lines += ["", f"online: {rec['online_reason']}", f"batch:  {rec['batch_reason']}"]
-    if result["skipped"]:
-        lines.append("skipped: " + "; ".join(f"{s['name']} ({s['reason']})" for s in result["skipped"]))
+    for r in result.rows:
+        lines.append(f"{r.variant:30} {r.batch_size:>6} {r.p50_ms:>9.4f} {r.p99_ms:>9.4f} {r.rows_per_s:>11.0f} "
+                     f"{r.cost_per_million:>9.2e} {r.auc_drop:>9.5f} {r.max_prob_diff:>8.5f}")
+    rec = result.recommendation
+    lines += ["", f"online: {rec.online_reason}", f"batch:  {rec.batch_reason}"]
+    if result.skipped:
+        lines.append("skipped: " + "; ".join(f"{s['name']} ({s['reason']})" for s in result.skipped))
     return "\n".join(lines)
 
 

@@ -1,12 +1,10 @@
 """A distilled student: a smaller network trained on the teacher's calibrated probabilities
-(soft labels) over the training split, saved in serving_dir/student with the
+(soft labels) over the training split, saved as a model folder inside the serving folder with the
 teacher's preprocessing and its own ONNX export, so every runtime can serve it."""
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from accelops.config import StudentParams
-from accelops.serving.variants import STUDENT_DIR
+from accelops.training import model_folder
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +24,13 @@ def distill(model_dir: Path, train_df: pd.DataFrame, student: StudentParams, ser
     from accelops.training.export import export_module
     from accelops.training.model import build_model
     from accelops.training.predict import Predictor
-    from accelops.training.train import ARCH, CALIBRATION, PREPROCESS, WEIGHTS, _replace_dir
 
     started = time.perf_counter()
     model_dir = Path(model_dir)
     teacher = Predictor(model_dir)
     soft = torch.from_numpy(teacher.predict_proba(train_df).astype(np.float32))
     xn, xc = teacher._tensors(train_df)
-    arch = json.loads((model_dir / ARCH).read_text()) | {"hidden": list(student.hidden), "dropout": 0.0}
+    arch = model_folder.read_architecture(model_dir) | {"hidden": list(student.hidden), "dropout": 0.0}
     torch.manual_seed(seed)
     net = build_model(**arch)
     opt = torch.optim.AdamW(net.parameters(), lr=lr)
@@ -51,17 +48,10 @@ def distill(model_dir: Path, train_df: pd.DataFrame, student: StudentParams, ser
             opt.step()
             sched.step()
     net.eval()
-    out = Path(serving_dir) / STUDENT_DIR
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    torch.save(net.state_dict(), tmp / WEIGHTS)
-    shutil.copy(model_dir / PREPROCESS, tmp / PREPROCESS)
-    (tmp / ARCH).write_text(json.dumps(arch, indent=2))
     # trained on calibrated probabilities, so its own logits are already on that scale
-    (tmp / CALIBRATION).write_text(json.dumps({"temperature": 1.0, "fitted_on": "teacher soft labels"}))
-    export_module(net, xn[:2048], xc[:2048], tmp / "model.onnx")
-    _replace_dir(tmp, out)
+    out = model_folder.save(model_folder.student_dir(serving_dir), net.state_dict(), teacher.preprocessor, arch,
+                            {"temperature": 1.0, "fitted_on": "teacher soft labels"},
+                            onnx=lambda path: export_module(net, xn[:2048], xc[:2048], path))
     params_teacher = sum(p.numel() for p in teacher.model.parameters())
     params_student = sum(p.numel() for p in net.parameters())
     log.info("distilled student %s: %d parameters (teacher %d) in %.1f s", student.hidden, params_student,

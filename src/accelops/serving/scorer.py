@@ -1,6 +1,6 @@
-"""The serving path's scorer: the variant recommended by the benchmark (serving_dir/serving.json)
-for the mode asked, falling back to the CPU recommendation when the recommended device is absent
-here, and to fp32 torch eager for a model served without a benchmark."""
+"""The serving path's scorer: the variant the benchmark recommended (the serving folder's
+serving.json) for the mode asked, falling back to the CPU recommendation when the recommended
+device is absent here, and to fp32 torch eager for a model served without a benchmark."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 
 from accelops.serving.variants import REFERENCE, Variant, load_runner, present_devices, supported, temperature
+from accelops.training import model_folder
 
 log = logging.getLogger(__name__)
-SERVING_FILE = "serving.json"
 DEFAULT_BATCH = 65536
 
 
 def choose(serving_dir: Path | None, mode: Literal["online", "batch"]) -> tuple[Variant, int, str]:
-    """(variant, batch size, why) for `mode` from serving_dir/serving.json."""
-    path = Path(serving_dir) / SERVING_FILE if serving_dir else None
+    """(variant, batch size, why) for `mode` from the serving folder's recommendation."""
+    path = model_folder.serving_file(serving_dir) if serving_dir else None
     if path is None or not path.exists():
-        return REFERENCE, DEFAULT_BATCH, "no serving.json (model not benchmarked): fp32 torch eager"
+        return REFERENCE, DEFAULT_BATCH, f"no {model_folder.SERVING_FILE} (model not benchmarked): fp32 torch eager"
     config = json.loads(path.read_text())
     for source, pick in (("recommended", config.get(mode)), ("CPU fallback", config["cpu_fallback"].get(mode))):
         if pick is None:
@@ -40,15 +40,13 @@ class Scorer:
 
     def __init__(self, model_dir: str | Path, serving_dir: str | Path | None = None,
                  mode: Literal["online", "batch"] = "batch", threads: int = 0):
-        from accelops.training.device import available_cores
-        from accelops.training.preprocess import Preprocessor
-        from accelops.training.train import PREPROCESS
+        from accelops.runtime import available_cores
 
         self.model_dir = Path(model_dir)
         self.serving_dir = Path(serving_dir) if serving_dir else None
         self.mode = mode
         self.variant, self.batch_size, self.why = choose(self.serving_dir, mode)
-        self.preprocessor = Preprocessor.load(self.model_dir / PREPROCESS)
+        self.preprocessor = model_folder.read_preprocessor(self.model_dir)
         self.runner = load_runner(self.model_dir, self.variant, threads or available_cores(), self.serving_dir)
         self.temperature = temperature(self.model_dir, self.variant, self.serving_dir)
         log.info("serving (%s) with %s: %s", mode, self.variant.name, self.why)
@@ -59,4 +57,4 @@ class Scorer:
         step = len(df) if self.mode == "online" else max(self.batch_size, 1024)
         for s in range(0, len(df), max(step, 1)):
             out[s:s + step] = np.asarray(self.runner(xn[s:s + step], xc[s:s + step])).reshape(-1)
-        return 1.0 / (1.0 + np.exp(-out / self.temperature))
+        return model_folder.calibrated(out, self.temperature)

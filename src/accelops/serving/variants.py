@@ -4,7 +4,6 @@ float64 logits (host to host, as a caller sees it)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from dataclasses import asdict, dataclass
@@ -14,9 +13,9 @@ import numpy as np
 
 from accelops.config import BenchmarkParams
 from accelops.errors import ServingError
+from accelops.training import model_folder
 
 log = logging.getLogger(__name__)
-STUDENT_DIR = "student"
 PIN_ROWS = 8192
 
 
@@ -107,9 +106,9 @@ def plan(bench: BenchmarkParams, with_student: bool) -> tuple[list[Variant], lis
 
 
 def model_dir_for(model_dir: Path, v: Variant, serving_dir: Path | None = None) -> Path:
-    """The teacher lives in model_dir; the student in serving_dir/student (written by the benchmark)."""
-    path = Path(serving_dir or model_dir) / STUDENT_DIR if v.model == "student" else Path(model_dir)
-    if not (path / "model.pt").exists():
+    """The teacher's model folder is model_dir; the student's is inside serving_dir (written by the benchmark)."""
+    path = model_folder.student_dir(serving_dir or model_dir) if v.model == "student" else Path(model_dir)
+    if not model_folder.has_weights(path):
         raise ServingError(f"{path}: no saved {v.model} model for variant {v.name}")
     return path
 
@@ -118,9 +117,7 @@ class TorchRunner:
     def __init__(self, model_dir: Path, v: Variant, serving_dir: Path | None = None):
         import torch
 
-        from accelops.training.predict import Predictor
-
-        model = Predictor(model_dir_for(model_dir, v, serving_dir)).model
+        model = model_folder.load(model_dir_for(model_dir, v, serving_dir)).network
         if v.precision == "int8":
             with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao (not installed)
                 warnings.simplefilter("ignore")
@@ -170,7 +167,7 @@ class OrtRunner:
     def __init__(self, model_dir: Path, v: Variant, threads: int, serving_dir: Path | None = None):
         import onnxruntime as ort
 
-        path = model_dir_for(model_dir, v, serving_dir) / "model.onnx"
+        path = model_folder.onnx_path(model_dir_for(model_dir, v, serving_dir))
         if not path.exists():
             raise ServingError(f"{path}: no ONNX export for variant {v.name}")
         options = ort.SessionOptions()
@@ -196,5 +193,4 @@ def load_runner(model_dir: Path, v: Variant, threads: int, serving_dir: Path | N
 
 
 def temperature(model_dir: Path, v: Variant, serving_dir: Path | None = None) -> float:
-    path = model_dir_for(model_dir, v, serving_dir) / "calibration.json"
-    return float(json.loads(path.read_text())["temperature"]) if path.exists() else 1.0
+    return model_folder.read_temperature(model_dir_for(model_dir, v, serving_dir))

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from accelops.errors import TrainingError
+from accelops.training import model_folder
 
-ONNX_FILE = "model.onnx"
 log = logging.getLogger(__name__)
 
 
@@ -43,9 +43,9 @@ def export_module(model, xn, xc, path: Path, tolerance: float = 1e-5) -> dict:
 
 
 def export_onnx(model_dir: Path, sample: pd.DataFrame, tolerance: float = 1e-5) -> dict:
-    """Write model_dir/model.onnx for the saved model, verified on `sample`."""
+    """Write the ONNX export into the model folder `model_dir`, verified on `sample`."""
     from accelops.training.predict import Predictor
 
     predictor = Predictor(model_dir)
     xn, xc = predictor._tensors(sample)
-    return export_module(predictor.model, xn, xc, Path(model_dir) / ONNX_FILE, tolerance)
+    return export_module(predictor.model, xn, xc, model_folder.onnx_path(model_dir), tolerance)

@@ -1,35 +1,25 @@
 """Load a saved model directory and score frames. Weights load with weights_only=True.
 
-Probabilities apply the temperature fitted on the validation split (calibration.json), so the
-served model is calibrated; `predict_logits` gives the raw network output."""
+Probabilities apply the temperature fitted on the validation split (the folder's calibration), so
+the served model is calibrated; `predict_logits` gives the raw network output."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from accelops.training.preprocess import Preprocessor
-from accelops.training.train import ARCH, CALIBRATION, PREPROCESS, WEIGHTS
+from accelops.training import model_folder
 
 
 class Predictor:
     def __init__(self, model_dir: str | Path, device: str = "cpu"):
-        import torch
-
-        from accelops.training.model import build_model
-
-        model_dir = Path(model_dir)
-        self.preprocessor = Preprocessor.load(model_dir / PREPROCESS)
-        arch = json.loads((model_dir / ARCH).read_text())
-        self.model = build_model(**arch)
-        self.model.load_state_dict(torch.load(model_dir / WEIGHTS, map_location=device, weights_only=True))
-        self.model.eval()
+        saved = model_folder.load(Path(model_dir), device)
+        self.preprocessor = saved.preprocessor
+        self.model = saved.network
         self.device = device
-        calibration = model_dir / CALIBRATION
-        self.temperature = float(json.loads(calibration.read_text())["temperature"]) if calibration.exists() else 1.0
+        self.temperature = saved.temperature
 
     def _tensors(self, df: pd.DataFrame):
         import torch
@@ -48,7 +38,7 @@ class Predictor:
         return out
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.predict_logits(df) / self.temperature))
+        return model_folder.calibrated(self.predict_logits(df), self.temperature)
 
     def fgsm_proba(self, df: pd.DataFrame, y: np.ndarray, epsilon: float) -> np.ndarray:
         """Probabilities after an FGSM step of size `epsilon` (in standard deviations) on the
@@ -62,4 +52,4 @@ class Predictor:
         (grad,) = torch.autograd.grad(loss, xn)
         with torch.inference_mode():
             logits = self.model(xn.detach() + epsilon * grad.sign(), xc).double().cpu().numpy()
-        return 1.0 / (1.0 + np.exp(-logits / self.temperature))
+        return model_folder.calibrated(logits, self.temperature)
