@@ -40,6 +40,11 @@ class Layout(BaseModel):
 
     # pipeline files (DVC outputs)
     @property
+    def history_manifest(self) -> Path:
+        """The generator's ground truth beside the history (scenario, injected changes)."""
+        return self.history.with_name(self.history.stem + ".manifest.json")
+
+    @property
     def validated(self) -> Path:
         return self.workdir / "data" / "validated.parquet"
 
@@ -154,6 +159,28 @@ class Layout(BaseModel):
     def registration_file(self) -> Path:
         return self.reports / "registration.json"
 
+    @property
+    def checkpoints_dir(self) -> Path:
+        """Crash-recovery checkpoints of a training run (removed when the run completes)."""
+        return self.workdir / "checkpoints"
+
+    def bench_dir(self, model_uri: str) -> Path:
+        """`accelops bench` results for a registered model (models:/NAME@ALIAS or models:/NAME/VERSION)."""
+        safe = model_uri.removeprefix("models:/").replace("/", "-").replace("@", "-")
+        return self.reports / "bench" / safe
+
+    def serving_cache(self, model_name: str, version: str) -> Path:
+        """A registered version's files, fetched once for online scoring."""
+        return self.workdir / "serving_cache" / f"{model_name}-v{version}"
+
+    def demo_batch(self, scenario: str) -> Path:
+        """`make run`'s generated monitoring batch."""
+        return self.workdir / "data" / f"batch_{scenario}.parquet"
+
+    @property
+    def demo_summary(self) -> Path:
+        return self.reports / "demo_summary.json"
+
     # monitoring: one set of files per batch, named after the batch file's stem
     @property
     def monitoring_dir(self) -> Path:
@@ -192,6 +219,15 @@ class Layout(BaseModel):
     @property
     def mlflow_dir(self) -> Path:
         return self.workdir / "mlflow"
+
+    @property
+    def mlflow_db(self) -> Path:
+        """The embedded tracking store (when register.tracking_uri is not set)."""
+        return self.mlflow_dir / "mlflow.db"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.mlflow_dir / "artifacts"
 
     @property
     def feast_dir(self) -> Path:

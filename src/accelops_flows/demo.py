@@ -41,7 +41,7 @@ def main() -> int:
 
     m = params.monitor
     end = pd.read_parquet(lay.history, columns=[params.dataset.timestamp])[params.dataset.timestamp].max()
-    batch_path = lay.workdir / "data" / f"batch_{m.batch_scenario}.parquet"
+    batch_path = lay.demo_batch(m.batch_scenario)
     print(f"[3/4] new batch: {m.batch_rows} rows over {m.batch_days} days from {end:%Y-%m-%d}, scenario {m.batch_scenario}")
     from accelops.data.generator import generate, write
 
@@ -63,7 +63,7 @@ def main() -> int:
         "retrain_gate": retrain["register"].reason if retrain and "register" in retrain else None,
         "status": facts,
     }
-    (lay.reports / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    lay.demo_summary.write_text(json.dumps(summary, indent=2, default=str))
     print("\n" + "=" * 78)
     print(render(facts))
     print(f"\ninitial training stages (s): {first['timings']}")
@@ -72,9 +72,10 @@ def main() -> int:
         print(f"retraining gate:             {summary['retrain_gate']}")
     print(f"total wall time: {summary['wall_seconds']} s")
     print(f"\nreports:   {lay.reports}  (validation.json, metrics.json, evaluation/*.png|json|md, monitoring/drift_*.html)")
-    print(f"summary:   {lay.reports / 'demo_summary.json'}")
-    print("MLflow UI: make ui-mlflow    (http://127.0.0.1:5000)")
-    print("Prefect UI: make ui-prefect  (http://127.0.0.1:4200; flow runs of this demo are in its history)")
+    print(f"summary:   {lay.demo_summary}")
+    print(f"MLflow UI: make ui-mlflow    (http://127.0.0.1:{runtime.UI_PORTS['mlflow']})")
+    print(f"Prefect UI: make ui-prefect  (http://127.0.0.1:{runtime.UI_PORTS['prefect']}; flow runs of this demo "
+          "are in its history)")
     print("status:    .venv/bin/accelops status --json")
     return 0
 

@@ -207,13 +207,13 @@ def _covariate_shift(df: pd.DataFrame, mask: np.ndarray, severity: float) -> dic
     return {col: {"op": op, "amount": amount, "rows": int(mask.sum())} for col, (op, amount) in changes.items()}
 
 
-def write(generated: Generated, out: Path) -> tuple[Path, Path]:
-    """Write the frame as Parquet and its ground-truth manifest beside it (`<out>.manifest.json`)."""
+def write(generated: Generated, out: Path, manifest: Path | None = None) -> tuple[Path, Path]:
+    """Write the frame as Parquet and its ground-truth manifest (default: beside it, `<stem>.manifest.json`)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
     generated.frame.to_parquet(tmp, index=False)
     tmp.replace(out)
-    manifest_path = out.with_name(out.stem + ".manifest.json")
+    manifest_path = Path(manifest) if manifest else out.with_name(out.stem + ".manifest.json")
     manifest_path.write_text(json.dumps(generated.manifest, indent=2))
     return out, manifest_path

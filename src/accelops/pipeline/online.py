@@ -21,7 +21,7 @@ def champion_scorer(params: Params, mode: str = "online"):
     champion = current_champion(tracking.connect(params), name)
     if champion is None:
         raise RegistryError(f"model {name!r} has no @{CHAMPION} yet: run the training flow first")
-    dest = params.layout.workdir / "serving_cache" / f"{name}-v{champion.version}"
+    dest = params.layout.serving_cache(name, champion.version)
     model_dir, serving_dir = fetch_model(params, f"models:/{name}/{champion.version}", dest)
     return champion.version, Scorer(model_dir, serving_dir, mode=mode)
 

@@ -35,7 +35,8 @@ def generate(params: Params, out: Path | None = None) -> Generated:
     from accelops.data.generator import generate as make, write
 
     g = params.generate
-    data, manifest = write(make(g.rows, g.days, g.start, g.seed, g.scenario), out or params.layout.history)
+    frame = make(g.rows, g.days, g.start, g.seed, g.scenario)
+    data, manifest = write(frame, out) if out else write(frame, params.layout.history, params.layout.history_manifest)
     return Generated(data=str(data), manifest=str(manifest), rows=g.rows)
 
 
@@ -152,7 +153,7 @@ def train(params: Params) -> TrainingSummary:
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
     result = train_model(parts["train"], parts["valid"], c, params.train, lay.model_dir,
-                         checkpoint_dir=lay.workdir / "checkpoints", fingerprint=fingerprint)
+                         checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint)
     onnx = export_onnx(lay.model_dir, parts["test"].head(2048))
     predictor = Predictor(lay.model_dir)
     for name, path in (("test", lay.predictions), ("valid", lay.valid_predictions)):
