@@ -1,4 +1,5 @@
-"""Shared fixtures: small data and params pointing every path at a temporary folder."""
+"""Shared fixtures: small data, params pointing every path at a temporary folder, and one trained
+project per session (read-only; `trained_copy` for a test that changes it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_params
+from helpers import Project, copy_project, train_project, write_params
 
 # Offline, quiet, deterministic tools; set before anything imports them.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -57,3 +58,39 @@ def redis_server():
 
     with local_redis() as address:
         yield address
+
+
+@pytest.fixture(scope="session")
+def _trained_project(tmp_path_factory) -> Project:
+    """generate -> every training stage once per session (small params); fails the session if a test
+    changed any of its files: tests that change it use `trained_copy`."""
+    project = train_project(tmp_path_factory.mktemp("trained"))
+    before = _snapshot(project.folder)
+    yield project
+    after = _snapshot(project.folder)
+    changed = sorted(f for f in before.keys() | after.keys() if before.get(f) != after.get(f))
+    assert not changed, f"the shared trained project was changed by a test (use trained_copy): {changed}"
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(f.relative_to(folder)): (f.stat().st_size, f.stat().st_mtime_ns)
+            for f in folder.rglob("*") if f.is_file()}
+
+
+@pytest.fixture
+def trained(_trained_project) -> Project:
+    """The session's trained project, READ-ONLY, with MLflow's client pointed at its store."""
+    from accelops.registry import tracking
+
+    tracking.connect(_trained_project.params)
+    return _trained_project
+
+
+@pytest.fixture
+def trained_copy(_trained_project, tmp_path) -> Project:
+    """A private copy of the trained project, for a test that changes it; MLflow points at the copy."""
+    from accelops.registry import tracking
+
+    project = copy_project(_trained_project, tmp_path / "project")
+    tracking.connect(project.params)
+    return project

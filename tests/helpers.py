@@ -1,10 +1,17 @@
-"""Helpers shared by tests: the repo root and small params in a temporary folder."""
+"""Helpers shared by tests: the repo root, small params in a temporary folder, and trained projects."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from accelops.config import Params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,3 +42,54 @@ def write_params(folder: Path, **overrides) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project folder: its params.yaml, the params loaded from it and the typed result of each stage run."""
+
+    path: Path
+    params: Params
+    out: dict[str, BaseModel]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def train_project(folder: Path) -> Project:
+    """generate -> every training stage (accelops.pipeline.stages) on the small params, in `folder`."""
+    from accelops.config import load_params
+    from accelops.pipeline import stages
+
+    path = write_params(folder)
+    params = load_params(path)
+    return Project(path, params, {name: stages.STAGES[name](params) for name in ("generate", *stages.TRAINING_STAGES)})
+
+
+def copy_project(project: Project, folder: Path) -> Project:
+    """A private copy of `project` in `folder` that shares no file with it: params.yaml and MLflow's
+    store (experiment artifact root, run and model sources are absolute) point into the copy, and the
+    Feast definitions are applied again (the registry names the feature table by its absolute path).
+    `out` is the original's stage results (same run ids and versions; their paths name the original)."""
+    import shutil
+    import sqlite3
+
+    from accelops.config import load_params
+    from accelops.features import store as fs
+    from accelops.registry.tracking import tracking_uri
+
+    shutil.copytree(project.folder, folder)
+    old, new = str(project.folder), str(folder)
+    path = folder / project.path.name
+    path.write_text(path.read_text().replace(old, new))
+    params = load_params(path)
+    with sqlite3.connect(tracking_uri(params).removeprefix("sqlite:///")) as db:
+        tables = [t for (t,) in db.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            texts = [c[1] for c in db.execute(f'pragma table_info("{table}")') if "CHAR" in c[2] or "TEXT" in c[2]]
+            for col in texts:
+                db.execute(f'update "{table}" set "{col}" = replace("{col}", ?, ?) where instr("{col}", ?) > 0',
+                           (old, new, old))
+    fs.apply(params, params.layout.features_table)
+    return Project(path, params, project.out)
