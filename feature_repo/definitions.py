@@ -1,4 +1,4 @@
-"""Feast definitions for accelops: the single source of truth for what the feature store holds.
+"""Feast definitions for accelops: params.yaml's `features` section turned into Feast objects.
 
 Definitions only: an entity, a file source, one feature view per group of features with a shared
 meaning (each with its own TTL), and a versioned feature service over all of them. Names, columns

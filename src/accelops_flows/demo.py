@@ -1,10 +1,10 @@
 """`make run`: the whole pipeline on embedded defaults, in one process (imports paid once).
 
-1. generate 90 days of synthetic history (params.generate; skipped when already there)
-2. training flow -> first @champion
-3. a new week of data with the covariate_shift scenario
-4. monitoring flow -> drift found -> retraining -> gate decision
-5. a summary: champion, drift decision, reports, and the commands that open both UIs
+[1/4] generate the synthetic history (params.generate; skipped when already there)
+[2/4] training flow -> first @champion
+[3/4] a new batch (params.monitor: rows, days, scenario; covariate_shift by default)
+[4/4] monitoring flow -> drift decision -> retraining -> gate decision
+then a summary: champion, drift decision, reports, and the commands that open both UIs
 """
 
 from __future__ import annotations

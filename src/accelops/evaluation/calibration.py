@@ -7,11 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
-    return np.log(p / (1 - p))
-
-
 def reliability(y: np.ndarray, p: np.ndarray, bins: int = 15) -> list[dict]:
     """Equal-mass bins: mean confidence vs observed rate, with counts."""
     y = np.asarray(y, dtype=np.float64)

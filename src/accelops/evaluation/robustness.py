@@ -10,9 +10,6 @@ import pandas as pd
 
 from accelops.evaluation.metrics import fast_auc
 
-DEFAULT_STRENGTHS = {"gaussian_noise": [0.1, 0.25, 0.5, 1.0], "missing": [0.1, 0.25, 0.5],
-                     "category_corruption": [0.1, 0.25, 0.5], "fgsm": [0.01, 0.05, 0.1, 0.2]}
-
 
 def _noise(df, numeric, categorical, s, rng):
     out = df.copy()

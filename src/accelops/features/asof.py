@@ -1,6 +1,6 @@
 """Point-in-time training sets computed with pandas merge_asof from Feast's registered definitions.
 
-Feast stays the single source of truth (feature service -> views -> source file, timestamp field,
+Feast's registry stays the authority on definitions (feature service -> views -> source file, timestamp field,
 entity join keys, TTL); only the join runs here, because Feast 0.67's file offline store was
 measured at ~30x the time of merge_asof and 5.6 GB at 1M rows, and it silently drops entity rows
 with no feature row in the TTL window and merges duplicate entity rows. This join returns every
@@ -82,15 +82,6 @@ def gather(table: pd.DataFrame, column: str, positions: np.ndarray) -> np.ndarra
         taken = taken.astype(np.float64 if taken.dtype.kind in "fiu" else object, copy=True)
         taken[missing] = np.nan if taken.dtype.kind == "f" else None
     return taken
-
-
-def join_view(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str) -> pd.DataFrame:
-    """As-of join of one view onto `entities` (which carries ROW): ROW, __found and the features for
-    every entity row, in input order."""
-    pos = match_positions(entities, table, spec, entity_ts)
-    cols = {ROW: entities[ROW].to_numpy(), "__found": pos >= 0}
-    cols.update({f: gather(table, f, pos) for f in spec.features})
-    return pd.DataFrame(cols)
 
 
 def historical_features(store, service_name: str, entities: pd.DataFrame, entity_ts: str,

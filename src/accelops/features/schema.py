@@ -31,17 +31,12 @@ class ViewStats(_Record):
 
 
 class FeaturesSummary(_Record):
-    """reports/feature_stats.json: what the features stage built, and the statistics per feature view
-    (the drift reference for what the store serves)."""
+    """reports/feature_stats.json: what the features stage built, and the statistics per feature view."""
     features_table: str
     training_set: str
     rows: int
     feature_service: str
     views: dict[str, ViewStats]
-
-    @property
-    def missing_by_view(self) -> dict[str, int]:
-        return {name: v.training_rows_missing for name, v in self.views.items()}
 
 
 class ViewLoad(_Record):

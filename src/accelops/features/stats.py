@@ -1,5 +1,5 @@
 """Feature statistics per feature view (min, max, mean, std, null rate; categories: distinct count
-and the largest shares), recorded with the run as the drift reference for what the store serves."""
+and the largest shares), recorded with the run (reports/feature_stats.json, logged to MLflow)."""
 
 from __future__ import annotations
 

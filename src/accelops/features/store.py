@@ -1,8 +1,8 @@
 """The Feast store, configured from params, with definitions from feature_repo/.
 
-The registry and the SQLite online store live under the workdir; the offline store is
-Feast's file store over the feature table. Training sets come back complete and in input
-order, or a FeatureStoreError says how many rows were lost.
+The registry and the online store live under the workdir; the offline source is the feature
+table. Training sets come back with every entity row, in input order; rows with no feature row in
+a view's TTL are counted per view, and a view over its allowed share raises FeatureStoreError.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Monitoring steps over files: validate a new batch, score it with @champion (prediction log),
-measure drift against the champion's training set, decide whether to retrain."""
+measure drift against the last features stage's training set (which, after a rejected retrain, is
+not the champion's own training data), decide whether to retrain."""
 
 from __future__ import annotations
 

@@ -87,10 +87,6 @@ STAGE_IO: dict[str, StageIO] = {
 }
 
 
-def paths_of(layout: Layout, names: tuple[str, ...]) -> list[Path]:
-    return [getattr(layout, name) for name in names]
-
-
 def render_dvc_yaml(params: Params) -> str:
     """dvc.yaml for these params: every stage through `accelops stage NAME`, with the params keys,
     dependencies and outputs declared in STAGE_IO; paths templated on params.yaml's `paths`."""
