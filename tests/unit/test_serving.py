@@ -1,7 +1,6 @@
-"""The accelerator benchmark and the serving path on a real (small) model: variants planned from
-what this machine has, timings, accuracy deltas, cost, recommendation, outputs and the scorer."""
-
-import json
+"""The accelerator benchmark's logic: variants planned from what this machine has, cost, the Pareto
+front, the recommendation, and torch.compile against eager. The benchmark of a trained model and
+the scorer are tested on the session's trained project (tests/integration/test_stage_benchmark.py)."""
 
 import numpy as np
 import pytest
@@ -17,26 +16,6 @@ from accelops.training.split import time_split
 from accelops.training.train import train_model
 
 CUDA = torch.cuda.is_available()
-
-
-@pytest.fixture(scope="module")
-def model(small_frame, tmp_path_factory):
-    """A trained teacher and the benchmark of it (short, but every part real)."""
-    from accelops.config import load_params
-    from accelops.serving.benchmark import run_benchmark
-    from helpers import write_params
-
-    folder = tmp_path_factory.mktemp("serving")
-    params = load_params(write_params(folder))
-    split = time_split(small_frame, params.dataset.timestamp, params.train.split)
-    train, valid, test = (small_frame[split == s].reset_index(drop=True) for s in ("train", "valid", "test"))
-    train_model(train, valid, params.dataset, params.train, folder / "model")
-    from accelops.training.export import export_onnx
-
-    export_onnx(folder / "model", test.head(512))
-    result = run_benchmark(folder / "model", test, params.dataset, params.benchmark, folder / "bench",
-                           folder / "serving", train_df=train, seed=0)
-    return params, folder, test, result
 
 
 def _row(variant, batch, p99, cost, auc_drop=0.0, dp=0.0, device="cpu"):
@@ -95,65 +74,7 @@ def test_plan_keeps_only_what_runs_here(params):
         Variant.parse("eager-fp32")
 
 
-def test_benchmark_table_accuracy_and_outputs(model):
-    params, folder, test, typed = model
-    result = typed.model_dump()
-    bench = params.benchmark
-    assert len(result["rows"]) == len(result["variants"]) * len(bench.batch_sizes)
-    by = {(r["variant"], r["batch_size"]): r for r in result["rows"]}
-    ref = by[(REFERENCE.name, 1)]
-    assert ref["auc_drop"] == 0.0 and ref["max_prob_diff"] == 0.0 and ref["auc"] == result["reference_auc"]
-    assert by[("teacher/onnxruntime/fp32/cpu", 1)]["max_prob_diff"] < 1e-5      # same network, other runtime
-    int8 = by[("teacher/eager/int8/cpu", 256)]
-    assert 0 < int8["max_prob_diff"] < 0.2                                     # quantisation moves outputs a bit
-    assert result["student"]["parameters"] < result["student"]["teacher_parameters"]
-    for r in result["rows"]:
-        assert r["repeats"] >= bench.min_repeats and r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"]
-        price = bench.price_per_hour[r["device"]]
-        assert r["cost_per_million"] == pytest.approx(cost_per_million(price, r["rows_per_s"]))
-        assert r["rows_per_s"] == pytest.approx(r["batch_size"] / r["p50_ms"] * 1e3)
-    for f in ("benchmark.json", "benchmark.csv", "latency_vs_batch.png", "cost_vs_latency.png"):
-        assert (folder / "bench" / f).stat().st_size > 0
-    assert any(r.get("pareto") for r in json.loads((folder / "bench" / "benchmark.json").read_text())["rows"])
-    serving = json.loads((folder / "serving" / "serving.json").read_text())
-    assert serving["online"]["variant"] == result["recommendation"]["online"]["variant"]
-
-
-def test_scorer_serves_the_recommended_variant(model):
-    from accelops.serving.scorer import Scorer
-
-    params, folder, test, typed = model
-    rec = typed.recommendation.model_dump()
-    online = Scorer(folder / "model", folder / "serving", mode="online", threads=1)
-    batch = Scorer(folder / "model", folder / "serving", mode="batch", threads=1)
-    assert online.variant.name == rec["online"]["variant"] and batch.variant.name == rec["batch"]["variant"]
-    reference = Predictor(folder / "model").predict_proba(test)
-    for scorer, choice in ((online, rec["online"]), (batch, rec["batch"])):
-        p = scorer.predict_proba(test)
-        assert p.shape == reference.shape
-        assert np.max(np.abs(p - reference)) <= choice["max_prob_diff"] + 1e-9    # as benchmarked
-    plain = Scorer(folder / "model", None, threads=1)           # never benchmarked: fp32 torch eager
-    assert plain.variant == REFERENCE
-    np.testing.assert_allclose(plain.predict_proba(test), reference, atol=1e-12)
-
-
-def test_scorer_falls_back_to_cpu_when_the_recommended_device_is_absent(model, tmp_path):
-    import shutil
-
-    from accelops.serving.scorer import choose
-
-    params, folder, test, result = model
-    shutil.copytree(folder / "serving", tmp_path / "serving")
-    config = json.loads((tmp_path / "serving" / "serving.json").read_text())
-    config["online"] = {"variant": "teacher/onnxruntime/fp32/cuda", "batch_size": 1}
-    (tmp_path / "serving" / "serving.json").write_text(json.dumps(config))
-    variant, batch, why = choose(tmp_path / "serving", "online")
-    if CUDA and "CUDAExecutionProvider" in __import__("onnxruntime").get_available_providers():
-        assert variant.device == "cuda"
-    else:
-        assert variant.name == config["cpu_fallback"]["online"]["variant"] and why.startswith("CPU fallback")
-
-
+@pytest.mark.slow
 def test_torch_compile_variant_matches_eager(small_frame, tmp_path):
     """torch.compile (inductor) on the CPU: same outputs as eager; the compile is setup, not latency."""
     from accelops.serving.measure import logits_all, time_cell

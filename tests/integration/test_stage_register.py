@@ -1,0 +1,115 @@
+"""The register stage: the MLflow run (metrics, artifacts, provenance), the registered version and
+the promotion gate (first model, a worse challenger, a model too slow to serve), and status."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from accelops.errors import StageInputMissing
+from accelops.pipeline import stages
+from accelops.training.model_folder import serving_file
+
+
+def test_registered_run_carries_evaluation_provenance_and_training_facts(trained):
+    import mlflow
+
+    from accelops.hashing import file_sha256
+
+    params, out = trained.params, trained.out
+    lay = params.layout
+    assert lay.registration_file.exists()
+    run_id = out["register"].run_id
+    client = mlflow.MlflowClient()
+    listed = {a.path for a in client.list_artifacts(run_id, "evaluation")}
+    assert {"evaluation/reliability.png", "evaluation/slices.png", "evaluation/robustness.png",
+            "evaluation/evaluation.json", "evaluation/slices.csv", "evaluation/summary.md"} <= listed
+    metrics = mlflow.get_run(run_id).data.metrics
+    assert {"ece_before", "ece_after", "test_roc_auc_ci_low", "test_f1", "fairness.region.dp_diff"} <= set(metrics)
+    assert any(k.startswith("robustness.fgsm.") for k in metrics)
+    # validation provenance and Data Docs travel with the run
+    tags = mlflow.get_run(run_id).data.tags
+    assert tags["data.source_sha256"] == file_sha256(lay.history)
+    assert tags["validation.suite_version"] == json.loads(
+        lay.validation_report.read_text())["provenance"]["suite_version"]
+    assert "data_docs/index.html" in {a.path for a in client.list_artifacts(run_id, "data_docs")}
+    reports = {a.path for a in client.list_artifacts(run_id, "reports")}
+    assert {"reports/feature_stats.json", "reports/training_curves.png"} <= reports
+    # the network beside its scikit-learn baseline, with curves and the run's hardware facts
+    assert {"baseline_test_roc_auc", "network_minus_baseline_auc", "train_seconds"} <= set(metrics)
+    assert metrics["baseline_test_roc_auc"] > 0.7
+    assert tags["precision"] in {"fp32", "bf16"} and tags["threads"] == "1"
+    assert len(client.get_metric_history(run_id, "lr")) == json.loads(
+        lay.training_summary.read_text())["epochs_run"]
+
+
+def test_first_model_becomes_champion(trained):
+    from accelops.registry import tracking
+    from accelops.registry.promotion import current_champion
+
+    params, out = trained.params, trained.out
+    assert out["register"].promoted and out["register"].reason == "no champion yet"
+    client = tracking.connect(params)
+    assert str(current_champion(client, params.register_.model_name).version) == out["register"].version
+
+
+def test_worse_challenger_is_rejected_and_the_champion_stays(trained_copy):
+    import mlflow
+
+    from accelops.registry import tracking
+    from accelops.registry.promotion import current_champion
+
+    params, out = trained_copy.params, trained_copy.out
+    client = tracking.connect(params)
+    name = params.register_.model_name
+    # a challenger trained on shuffled labels is worse on the same test split
+    lay = params.layout
+    ts = pd.read_parquet(lay.training_set)
+    ts["churned"] = np.random.default_rng(0).permutation(ts["churned"].to_numpy())
+    ts.to_parquet(lay.training_set)
+    stages.train(params)
+    stages.evaluate(params)
+    with pytest.raises(StageInputMissing, match="benchmark.*another model"):
+        stages.register(params, reason="stale benchmark")       # nothing registered with the old table
+    stages.benchmark(params)
+    decision = stages.register(params, reason="test: worse challenger")
+    assert not decision.promoted
+    assert decision.champion_auc > decision.challenger_auc
+    assert str(current_champion(client, name).version) == out["register"].version     # unchanged
+    tags = client.get_model_version(name, decision.version).tags
+    assert tags["gate.decision"] == "rejected" and "<" in tags["gate.reason"]
+    run = mlflow.get_run(decision.run_id)
+    assert run.data.tags["trigger"] == "test: worse challenger"
+    assert {"data_hash", "params_hash", "git_commit", "device", "torch_version"} <= set(run.data.tags)
+    assert "test_roc_auc" in run.data.metrics and any(k.startswith("slice.plan.") for k in run.data.metrics)
+    assert len(client.get_metric_history(decision.run_id, "valid_auc")) >= 1
+
+
+def test_model_missing_the_serving_objective_is_registered_not_promoted(trained_copy):
+    from accelops.registry import tracking
+    from accelops.registry.promotion import current_champion
+
+    params = trained_copy.params
+    client = tracking.connect(params)
+    name = params.register_.model_name
+    before = current_champion(client, name).version
+    strict = params.replace(benchmark={"online_p99_ms": 1e-6})          # an objective no variant can meet
+    stages.benchmark(strict)
+    decision = stages.register(strict, reason="test: too slow to serve")
+    assert not decision.promoted and decision.reason.startswith("misses the serving objective")
+    assert current_champion(client, name).version == before
+    assert json.loads(serving_file(params.layout.serving_dir).read_text())["online"] is None
+
+
+def test_status_reports_champion_and_decisions(trained):
+    from accelops.registry.status import collect, render
+
+    params, out = trained.params, trained.out
+    facts = collect(params)
+    assert facts["champion"]["version"] == int(out["register"].version)
+    assert facts["champion"]["test_metrics"]["roc_auc"] > 0.7
+    assert [v["gate_decision"] for v in facts["versions"]] == ["promoted"]
+    online = out["benchmark"].recommendation.online.variant
+    assert facts["champion"]["serving"]["online.variant"] == online
+    assert f"serves online on {online}" in render(facts)
