@@ -5,7 +5,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelops.features.asof import ROW, ViewSpec, gather, match_positions
+from accelops.features.asof import ViewSpec, gather, match_positions
+
+ROW = "__row__"
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
 rows = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20)), min_size=0, max_size=25)

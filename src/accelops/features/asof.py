@@ -18,8 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-ROW = "__accelops_row__"
-
 
 @dataclass(frozen=True)
 class ViewSpec:

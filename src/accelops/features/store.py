@@ -73,13 +73,13 @@ def _write_yaml(raw: dict, path: Path) -> None:
 
 def apply(params: Params, table_path: Path):
     """Register the definitions against the feature table at `table_path`; returns the store."""
-    c = params.model_contract
+    contract = params.model_contract
     module = _load_definitions_module(params.layout.feature_repo)
     objects = module.definitions(
-        project=params.features.project, entity=params.features.entity, join_key=c.entity_id,
-        source_path=str(Path(table_path).resolve()), timestamp_field=c.timestamp,
+        project=params.features.project, entity=params.features.entity, join_key=contract.entity_id,
+        source_path=str(Path(table_path).resolve()), timestamp_field=contract.timestamp,
         views={name: v.model_dump() for name, v in params.features.views.items()},
-        numeric=list(c.numeric_features), categorical=list(c.categorical_features),
+        numeric=list(contract.numeric_features), categorical=list(contract.categorical_features),
         feature_service=params.features.feature_service)
     store = open_store(params)
     store.apply(objects)
@@ -94,11 +94,11 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.Data
 
     engine `asof` (default): merge_asof driven by the Feast registry (accelops.features.asof);
     engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError)."""
-    c = params.model_contract
+    contract = params.model_contract
     if params.features.engine == "asof":
         from accelops.features.asof import historical_features
 
-        out, missing = historical_features(store, params.features.feature_service, entities, c.timestamp)
+        out, missing = historical_features(store, params.features.feature_service, entities, contract.timestamp)
     else:
         out = _feast_historical(store, params, entities)
         missing = {name: int(out[view.features].isna().all(axis=1).sum())
@@ -110,7 +110,7 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.Data
             raise FeatureStoreError(
                 f"{name}: {count} of {len(out)} entity rows have no feature row within the view's "
                 f"{view.ttl_days}-day TTL (allowed {allowed:.0%})")
-    return out[[*entities.columns, *c.feature_columns]], missing
+    return out[[*entities.columns, *contract.feature_columns]], missing
 
 
 def _feast_historical(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
@@ -135,8 +135,8 @@ def materialize(store, params: Params, table: pd.DataFrame) -> MaterializeSummar
     beside the registry) or, on the first run, from the table's first timestamp, up to its last."""
     import json
 
-    c = params.dataset
-    ts = table[c.timestamp]
+    contract = params.dataset
+    ts = table[contract.timestamp]
     state_file = params.layout.feast_dir / "materialized.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     end = ts.max() + pd.Timedelta(seconds=1)
@@ -149,17 +149,17 @@ def materialize(store, params: Params, table: pd.DataFrame) -> MaterializeSummar
         if params.features.online_writer == "bulk":
             from accelops.features import online_load, row_store
 
-            latest = online_load.latest_per_entity(table, c.entity_id, c.timestamp, start, end)
+            latest = online_load.latest_per_entity(table, contract.entity_id, contract.timestamp, start, end)
             if params.features.online_store == "redis":     # Feast's own writer, without the offline-store read
-                cols = [c.entity_id, c.timestamp, *params.features.views[view].features]
+                cols = [contract.entity_id, contract.timestamp, *params.features.views[view].features]
                 store.write_to_online_store(view, latest[cols].reset_index(drop=True))
                 entities = len(latest)
             else:
                 writer = row_store if params.features.online_store == "rows" else online_load
-                entities = writer.write_latest(store, view, latest, c.timestamp)
+                entities = writer.write_latest(store, view, latest, contract.timestamp)
         else:
             store.materialize(start_date=start.to_pydatetime(), end_date=end.to_pydatetime(), feature_views=[view])
-            entities = int(table.loc[(ts >= start) & (ts < end), c.entity_id].nunique())
+            entities = int(table.loc[(ts >= start) & (ts < end), contract.entity_id].nunique())
         views[view] = {"start": str(start), "end": str(end), "entities": entities, "skipped": False}
         state[view] = end.isoformat()
         state_file.write_text(json.dumps(state, indent=2))
@@ -187,11 +187,11 @@ def online_lookup(store, params: Params, ids: list[int], now: pd.Timestamp | Non
     """online_features plus staleness: Feast's online reads ignore TTLs and serve the last values
     however old, so every view's event time is checked against its TTL as of `now` and known ids
     past it are reported per view (values are served unchanged)."""
-    c = params.model_contract
-    rows = [{c.entity_id: int(i)} for i in ids]
+    contract = params.model_contract
+    rows = [{contract.entity_id: int(i)} for i in ids]
     out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
                                     entity_rows=rows).to_df(include_event_timestamps=True)
-    known = ~out[c.feature_columns].isna().all(axis=1).to_numpy()
+    known = ~out[contract.feature_columns].isna().all(axis=1).to_numpy()
     unknown = [int(i) for i, k in zip(ids, known) if not k]
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     stale = {}
@@ -200,4 +200,4 @@ def online_lookup(store, params: Params, ids: list[int], now: pd.Timestamp | Non
         old = known & (seconds < int((now - pd.Timedelta(days=view.ttl_days)).timestamp()))
         if old.any():
             stale[name] = [int(i) for i, o in zip(ids, old) if o]
-    return OnlineLookup(out[[c.entity_id, *c.feature_columns]], unknown, stale)
+    return OnlineLookup(out[[contract.entity_id, *contract.feature_columns]], unknown, stale)

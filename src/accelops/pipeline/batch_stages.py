@@ -64,12 +64,12 @@ def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
     computed over the feature history (the last features stage's table) and the batch itself."""
     from accelops.features.windows import for_new_rows
 
-    c = params.dataset
+    contract = params.dataset
     if params.features.windows is None:
-        return df[c.feature_columns]
+        return df[contract.feature_columns]
     history = pd.read_parquet(need(params.layout.features_table, "features"),
-                              columns=[c.entity_id, c.timestamp, *params.features.windows.sources()])
-    rows = for_new_rows(history, df, c.entity_id, c.timestamp, params.features.windows)
+                              columns=[contract.entity_id, contract.timestamp, *params.features.windows.sources()])
+    rows = for_new_rows(history, df, contract.entity_id, contract.timestamp, params.features.windows)
     return rows[params.model_contract.feature_columns]
 
 
@@ -77,12 +77,12 @@ def retraining_data(params: Params, batch: Path) -> Path:
     """The last training input plus the new batch (latest row per key wins), for retraining."""
     lay = params.layout
     previous = Path(read_model(BatchReport, lay.validation_report, "validate").source)
-    c = params.dataset
-    combined = pd.concat([io.conform(io.read_table(previous), c, previous),
-                          io.conform(io.read_table(batch), c, batch)], ignore_index=True)
-    combined = combined.drop_duplicates([c.entity_id, c.timestamp], keep="last")
+    contract = params.dataset
+    combined = pd.concat([io.conform(io.read_table(previous), contract, previous),
+                          io.conform(io.read_table(batch), contract, batch)], ignore_index=True)
+    combined = combined.drop_duplicates([contract.entity_id, contract.timestamp], keep="last")
     out = lay.retraining_data(time.strftime('%Y%m%d-%H%M%S'))
-    return io.write_parquet(combined.sort_values(c.timestamp, kind="stable"), out)
+    return io.write_parquet(combined.sort_values(contract.timestamp, kind="stable"), out)
 
 
 def _no_champion(params: Params):

@@ -32,11 +32,11 @@ def score_online(params: Params, ids: list[int]) -> dict:
     version, scorer = champion_scorer(params)
     found = fs.online_lookup(fs.open_store(params), params, ids)
     frame, unknown = found.frame, found.unknown
-    c = params.model_contract
-    known = frame[~frame[c.entity_id].isin(unknown)]        # unknown ids are reported, never scored
+    contract = params.model_contract
+    known = frame[~frame[contract.entity_id].isin(unknown)]        # unknown ids are reported, never scored
     started = time.perf_counter()
     scores = scorer.predict_proba(known) if len(known) else []
     ms = (time.perf_counter() - started) * 1e3
     return {"model_version": version, "variant": scorer.variant.name, "why": scorer.why,
-            "predictions": [{"id": int(i), "churn_probability": float(s)} for i, s in zip(known[c.entity_id], scores)],
+            "predictions": [{"id": int(i), "churn_probability": float(s)} for i, s in zip(known[contract.entity_id], scores)],
             "unknown_ids": unknown, "stale_views": found.stale, "scoring_ms": round(ms, 3)}

@@ -147,12 +147,12 @@ def train(params: Params) -> TrainingSummary:
     from accelops.training.train import train_model
 
     lay = params.layout
-    c = params.model_contract
+    contract = params.model_contract
     df = pd.read_parquet(need(lay.training_set, "features"))
-    split = time_split(df, c.timestamp, params.train.split)
+    split = time_split(df, contract.timestamp, params.train.split)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
-    result = train_model(parts["train"], parts["valid"], c, params.train, lay.model_dir,
+    result = train_model(parts["train"], parts["valid"], contract, params.train, lay.model_dir,
                          checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint)
     onnx = export_onnx(lay.model_dir, parts["test"].head(2048))
     predictor = Predictor(lay.model_dir)
@@ -161,7 +161,7 @@ def train(params: Params) -> TrainingSummary:
         part["logit"] = predictor.predict_logits(part)
         part["prediction"] = predictor.predict_proba(part)
         io.write_parquet(part, path)
-    baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], c, params.train.baseline_max_iter,
+    baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], contract, params.train.baseline_max_iter,
                                  params.train.threads, params.train.seed)
     summary = TrainingSummary(**result.model_dump(), rows={s: len(p) for s, p in parts.items()},
                               baseline=baseline, onnx=OnnxExport.model_validate(onnx))
