@@ -4,9 +4,9 @@ names the file (and the column and rule where there is one); the champion and re
 import pandas as pd
 import pytest
 
-from accelops.config import load_params
 from accelops.errors import AccelopsError, DataFormatError, DataValidationError, PiiDetectedError
-from helpers import write_params
+from accelops.training.model_folder import WEIGHTS
+from helpers import copy_project
 
 
 def _frame():
@@ -107,27 +107,22 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    from accelops.pipeline import stages
-    from accelops_flows.training import training_flow
-
-    path = write_params(tmp_path_factory.mktemp("bad_inputs"))
-    params = load_params(path)
-    stages.generate(params)
-    training_flow(params_path=str(path), reason="baseline for bad inputs")
-    return path, params
+def project(_trained_project, tmp_path_factory):
+    """A copy of the session's trained project (a champion in the registry) that these flows run on:
+    the rejected batches' reports and quarantine files land in the copy."""
+    return copy_project(_trained_project, tmp_path_factory.mktemp("bad_inputs") / "project")
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_stops_the_flow_with_a_named_error(case, trained, tmp_path):
+def test_bad_input_stops_the_flow_with_a_named_error(case, project, tmp_path):
     from accelops.registry.status import collect
     from accelops_flows.training import training_flow
 
-    path, params = trained
+    path, params = project.path, project.params
     make, error, fragment = CASES[case]
     bad = make(tmp_path / case.replace(" ", "_"))
     before = collect(params)
-    model_mtime = (params.layout.model_dir / "model.pt").stat().st_mtime
+    model_mtime = (params.layout.model_dir / WEIGHTS).stat().st_mtime
     with pytest.raises(AccelopsError) as err:
         training_flow(data=str(bad), params_path=str(path), reason=f"bad input: {case}")
     assert isinstance(err.value, error), f"{case}: {type(err.value).__name__}: {err.value}"
@@ -135,4 +130,4 @@ def test_bad_input_stops_the_flow_with_a_named_error(case, trained, tmp_path):
     assert str(bad.name) in msg and fragment in msg, msg
     after = collect(params)
     assert after["champion"] == before["champion"] and after["versions"] == before["versions"]
-    assert (params.layout.model_dir / "model.pt").stat().st_mtime == model_mtime
+    assert (params.layout.model_dir / WEIGHTS).stat().st_mtime == model_mtime
