@@ -7,7 +7,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install run test test-heavy bench repro serve ui-mlflow ui-prefect clean
+.PHONY: install run test test-fast test-heavy bench repro serve ui-mlflow ui-prefect clean
 
 install: $(STAMP)
 
@@ -21,11 +21,16 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/python -m accelops_flows.demo
 
+# the whole suite; test-fast: unit tests without the slow ones (< 60 s on 2 cores); test-heavy: only
+# the tests that run a whole tool chain in fresh processes (dvc repro, torchrun, bench scripts)
 test: install
 	$(BIN)/python -m pytest -q
 
+test-fast: install
+	$(BIN)/python -m pytest -q -m "unit and not slow"
+
 test-heavy: install
-	$(BIN)/python -m pytest -q -m heavy --run-heavy
+	$(BIN)/python -m pytest -q -m heavy
 
 bench: install
 	$(BIN)/python bench/pipeline.py

@@ -1,5 +1,6 @@
 """Shared fixtures: small data, params pointing every path at a temporary folder, and one trained
-project per session (read-only; `trained_copy` for a test that changes it)."""
+project per session (read-only; `trained_copy` for a test that changes it). Every test is marked
+with its folder's kind (unit, integration, flows): `make test-fast` runs `-m "unit and not slow"`."""
 
 from __future__ import annotations
 
@@ -19,17 +20,17 @@ os.environ.pop("ACCELOPS_WORKDIR", None)
 os.environ.pop("ACCELOPS_PARAMS", None)
 
 
-def pytest_addoption(parser):
-    parser.addoption("--run-heavy", action="store_true", help="run tests marked heavy")
+KINDS = ("unit", "integration", "flows")      # tests/<kind>/ ; each test gets its folder's marker
 
 
+@pytest.hookimpl(tryfirst=True)          # before `-m` selects by marker
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--run-heavy"):
-        return
-    skip = pytest.mark.skip(reason="heavy: run with `make test-heavy`")
+    root = Path(__file__).parent
     for item in items:
-        if "heavy" in item.keywords:
-            item.add_marker(skip)
+        kind = item.path.relative_to(root).parts[0]
+        if kind not in KINDS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/{{{','.join(KINDS)}}}/")
+        item.add_marker(kind)
 
 
 @pytest.fixture

@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.heavy
 
 
 def test_gpu_training_script_runs_its_code_path_on_the_device_present(tmp_path):

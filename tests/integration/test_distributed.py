@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from helpers import write_params
+
+pytestmark = pytest.mark.heavy
 
 
 def test_ddp_two_processes_match_single_process_quality(tmp_path, small_frame):

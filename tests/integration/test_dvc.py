@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers import REPO, SMALL
+
+pytestmark = pytest.mark.heavy
 
 
 def _sh(*cmd, cwd, env):

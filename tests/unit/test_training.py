@@ -77,6 +77,7 @@ def _worker(params_path, out, ckpt, pause_at):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path):
     import signal
 
