@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from accelops.errors import TrainingError
+from accelops.errors import ConfigError, TrainingError
 from accelops.training.device import choose_device
 from accelops.training.predict import Predictor
 from accelops.training.preprocess import Preprocessor
@@ -28,7 +28,7 @@ def test_device_is_chosen_at_run_time():
     assert choice.type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert torch.get_num_threads() == 1
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="no CUDA device"):
+        with pytest.raises(ConfigError, match="no CUDA device"):
             choose_device("cuda", threads=1)
 
 
@@ -114,7 +114,7 @@ def test_precision_is_detected_not_assumed():
     assert choose_precision("fp32", "cpu") == "fp32"
     assert choose_precision("auto", "cpu") == ("bf16" if cpu_has_native_bf16() else "fp32")
     if not cpu_has_native_bf16():
-        with pytest.raises(RuntimeError, match="no native bf16"):
+        with pytest.raises(ConfigError, match="no native bf16"):
             choose_precision("bf16", "cpu")
 
 

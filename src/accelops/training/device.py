@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accelops.errors import ConfigError
 from accelops.runtime import available_cores
 
 
@@ -15,7 +16,7 @@ class DeviceChoice:
 
 
 def choose_device(requested: str = "auto", threads: int = 0) -> DeviceChoice:
-    """Resolve `requested` to a present device; asking for an absent one is an error, not a fallback."""
+    """Resolve `requested` to a present device; asking for an absent one is a ConfigError, not a fallback."""
     import torch
 
     n_threads = threads or available_cores()
@@ -26,11 +27,11 @@ def choose_device(requested: str = "auto", threads: int = 0) -> DeviceChoice:
         requested = "cuda" if cuda else "mps" if mps else "cpu"
     if requested == "cuda":
         if not cuda:
-            raise RuntimeError("train.device is 'cuda' but no CUDA device is available")
+            raise ConfigError("train.device is 'cuda' but no CUDA device is available")
         return DeviceChoice("cuda", torch.cuda.get_device_name(0), n_threads)
     if requested == "mps":
         if not mps:
-            raise RuntimeError("train.device is 'mps' but MPS is not available")
+            raise ConfigError("train.device is 'mps' but MPS is not available")
         return DeviceChoice("mps", "Apple MPS", n_threads)
     import platform
 
@@ -57,5 +58,5 @@ def choose_precision(requested: str, device_type: str) -> str:
     supported = (device_type == "cuda" and torch.cuda.is_bf16_supported()) or \
         (device_type == "cpu" and cpu_has_native_bf16())
     if requested == "bf16" and not supported:
-        raise RuntimeError(f"train.precision is 'bf16' but the {device_type} device has no native bf16 support")
+        raise ConfigError(f"train.precision is 'bf16' but the {device_type} device has no native bf16 support")
     return "bf16" if supported else "fp32"
