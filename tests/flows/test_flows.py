@@ -7,20 +7,39 @@ import pytest
 
 from accelops.config import load_params
 from accelops.data.generator import generate, write
-from helpers import write_params
+from helpers import Project, copy_project, write_params
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A trained project: history generated and the training flow run once."""
+def trained_by_flow(tmp_path_factory):
+    """History generated and the training flow run once: the project and the flow run's id. Tests
+    read it; a test that runs a flow or a command that writes into it takes `flow_copy`."""
     from accelops.pipeline import stages
     from accelops_flows.training import training_flow
 
     path = write_params(tmp_path_factory.mktemp("flows"))
     params = load_params(path)
     stages.generate(params)
-    result = training_flow(params_path=str(path), reason="test")
-    return path, params, result
+    state = training_flow(params_path=str(path), reason="test", return_state=True)
+    return Project(path, params, state.result()), state.state_details.flow_run_id
+
+
+@pytest.fixture
+def flow_copy(trained_by_flow, tmp_path):
+    """A private copy of the flow-trained project (path, params, the training flow's result)."""
+    project = copy_project(trained_by_flow[0], tmp_path / "project")
+    return project.path, project.params, project.out
+
+
+def _artifacts(flow_run_id) -> dict:
+    """The Prefect artifacts of one flow run (its tasks' included), by key."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key: a for a in found}
 
 
 def _batch(params, scenario, seed):
@@ -36,29 +55,29 @@ def _versions(params):
     return collect(params)["versions"]
 
 
-def test_training_flow_runs_every_stage_and_promotes(project):
-    _, params, result = project
+def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
+    project, flow_run_id = trained_by_flow
+    params, result = project.params, project.out
     assert set(result["timings"]) == {"reference", "validate", "features", "train", "evaluate", "benchmark", "register",
                                       "materialize"}
     assert result["register"]["promoted"] and result["evaluate"]["roc_auc"] > 0.7
     assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]
-    from prefect.artifacts import Artifact
-
-    artifact = Artifact.get("evaluation")          # the evaluation summary, visible in the Prefect UI
-    assert artifact is not None and artifact.type == "markdown"
+    artifacts = _artifacts(flow_run_id)
+    artifact = artifacts["evaluation"]          # the evaluation summary, visible in the Prefect UI
+    assert artifact.type == "markdown"
     assert "| roc_auc |" in artifact.data and "Calibration: ECE" in artifact.data
-    validation = Artifact.get("validation")
-    assert validation is not None and "ACCEPTED" in validation.data and "suite version" in validation.data
-    table = Artifact.get("serving-benchmark")     # the variant table, also in the Prefect UI
-    assert table is not None and table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
+    validation = artifacts["validation"]
+    assert "ACCEPTED" in validation.data and "suite version" in validation.data
+    table = artifacts["serving-benchmark"]      # the variant table, also in the Prefect UI
+    assert table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
 
 
-def test_bench_and_online_predict_commands_use_the_champion(project):
+def test_bench_and_online_predict_commands_use_the_champion(flow_copy):
     import subprocess
     import sys
     from pathlib import Path
 
-    path, params, result = project
+    path, params, result = flow_copy                  # the commands write results and a serving cache
     cli = str(Path(sys.executable).with_name("accelops"))
     uri = f"models:/{params.register_.model_name}@champion"
     res = subprocess.run([cli, "bench", "--model", uri, "--json", "--params", str(path)], capture_output=True,
@@ -84,10 +103,10 @@ def test_bench_and_online_predict_commands_use_the_champion(project):
     assert all(0 < p["churn_probability"] < 1 for p in scored["predictions"])
 
 
-def test_clean_batch_does_not_retrain(project):
+def test_clean_batch_does_not_retrain(flow_copy):
     from accelops_flows.monitoring import monitoring_flow
 
-    path, params, _ = project
+    path, params, _ = flow_copy
     before = _versions(params)
     out = monitoring_flow(batch=str(_batch(params, "none", 21)), params_path=str(path))
     assert out["decision"]["retrain"] is False and out["training"] is None
@@ -98,12 +117,12 @@ def test_clean_batch_does_not_retrain(project):
     assert len(log) == params.monitor.batch_rows and log["prediction"].between(0, 1).all()
 
 
-def test_drifted_batch_triggers_retraining_with_reason(project):
+def test_drifted_batch_triggers_retraining_with_reason(flow_copy):
     import mlflow
 
     from accelops_flows.monitoring import monitoring_flow
 
-    path, params, _ = project
+    path, params, _ = flow_copy
     before = len(_versions(params))
     batch = _batch(params, "covariate_shift", 22)
     out = monitoring_flow(batch=str(batch), params_path=str(path))
@@ -120,27 +139,27 @@ def test_drifted_batch_triggers_retraining_with_reason(project):
     assert run.data.tags["trigger"].startswith("drift: ")
 
 
-def test_invalid_batch_stops_monitoring_with_named_error(project):
+def test_invalid_batch_stops_monitoring_with_named_error(flow_copy):
     from accelops.errors import DataValidationError
     from accelops_flows.monitoring import monitoring_flow
 
-    path, params, _ = project
+    path, params, _ = flow_copy
     before = _versions(params)
+    state = monitoring_flow(batch=str(_batch(params, "missing_spike", 23)), params_path=str(path),
+                            return_state=True)
     with pytest.raises(DataValidationError, match="data_usage_gb"):
-        monitoring_flow(batch=str(_batch(params, "missing_spike", 23)), params_path=str(path))
+        state.result()
     assert _versions(params) == before
-    from prefect.artifacts import Artifact
-
-    stopped = Artifact.get("batch-validation")        # why it stopped, for the person in the Prefect UI
-    assert stopped is not None and "REJECTED" in stopped.data
+    stopped = _artifacts(state.state_details.flow_run_id)["batch-validation"]   # why it stopped, in the UI
+    assert "REJECTED" in stopped.data
     assert "| error | data_usage_gb | expect_column_values_to_not_be_null |" in stopped.data
 
 
-def test_served_deployments_match_what_monitoring_triggers(project):
+def test_served_deployments_match_what_monitoring_triggers(trained_by_flow):
     from accelops_flows.monitoring import TRAINING_DEPLOYMENT
     from accelops_flows.serve import NIGHTLY, deployments
 
-    path, _, _ = project
+    path = trained_by_flow[0].path
     training, monitoring = deployments(str(path))
     assert f"{training.flow_name}/{training.name}" == TRAINING_DEPLOYMENT
     assert training.schedules[0].schedule.cron == NIGHTLY
