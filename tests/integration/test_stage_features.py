@@ -32,17 +32,17 @@ def test_feature_stats_per_view(trained):
 
 def test_point_in_time_training_set_keeps_every_row_in_order(trained):
     params = trained.params
-    c = params.dataset
+    contract = params.dataset
     validated = pd.read_parquet(params.layout.validated)
     ts = pd.read_parquet(params.layout.training_set)
     assert len(ts) == len(validated)
-    pd.testing.assert_series_equal(ts[c.entity_id], validated[c.entity_id], check_names=False)
+    pd.testing.assert_series_equal(ts[contract.entity_id], validated[contract.entity_id], check_names=False)
     np.testing.assert_allclose(ts["monthly_charges"], validated["monthly_charges"])
     assert (ts["plan"] == validated["plan"]).all()
     # the windowed aggregates arrive through their own view, as of each row's time
     from accelops.features.windows import window_features
 
-    expected = window_features(validated, c.entity_id, c.timestamp, params.features.windows)
+    expected = window_features(validated, contract.entity_id, contract.timestamp, params.features.windows)
     for col in expected:
         np.testing.assert_allclose(ts[col], expected[col], rtol=1e-9, err_msg=col)
     assert (ts["events_7d"] >= 1).all() and (ts["events_30d"] >= ts["events_7d"]).all()
@@ -94,26 +94,26 @@ def test_asof_engine_agrees_with_feasts_offline_store_and_keeps_what_feast_drops
     from accelops.features import store as fs
 
     params = trained.params
-    c = params.model_contract
+    contract = params.model_contract
     validated = pd.read_parquet(params.layout.validated)
-    ents = validated[[c.entity_id, c.timestamp]].sample(300, random_state=2).reset_index(drop=True)
-    ents[c.timestamp] = ents[c.timestamp] + pd.to_timedelta(np.arange(300) % 7, unit="D")
+    ents = validated[[contract.entity_id, contract.timestamp]].sample(300, random_state=2).reset_index(drop=True)
+    ents[contract.timestamp] = ents[contract.timestamp] + pd.to_timedelta(np.arange(300) % 7, unit="D")
     store = fs.open_store(params)
     asof, missing = fs.training_set(store, params, ents)
     feast, _ = fs.training_set(store, params.replace(features={"engine": "feast"}), ents)
     pd.testing.assert_frame_equal(asof, feast, check_dtype=False)
     assert missing == {name: 0 for name in params.features.views}
     # an entity unknown to the store: Feast's file store drops the row, the as-of engine keeps it
-    ghost = pd.concat([ents, pd.DataFrame({c.entity_id: [10**9], c.timestamp: [ents[c.timestamp].max()]})],
-                      ignore_index=True)
+    unknown = pd.DataFrame({contract.entity_id: [10**9], contract.timestamp: [ents[contract.timestamp].max()]})
+    ghost = pd.concat([ents, unknown], ignore_index=True)
     lenient = params.replace(features={"max_missing_fraction": 0.01})
     kept, missing = fs.training_set(store, lenient, ghost)
-    assert len(kept) == len(ghost) and kept.iloc[-1][c.feature_columns].isna().all()
+    assert len(kept) == len(ghost) and kept.iloc[-1][contract.feature_columns].isna().all()
     assert missing == {name: 1 for name in params.features.views}
     with pytest.raises(FeatureStoreError, match="entity rows have no feature row"):
         fs.training_set(store, params, ghost)
     # 45 days after each row: past the windows view's 30-day TTL only; gated per view
-    late = ents.assign(**{c.timestamp: ents[c.timestamp] + pd.Timedelta(days=45)})
+    late = ents.assign(**{contract.timestamp: ents[contract.timestamp] + pd.Timedelta(days=45)})
     with pytest.raises(FeatureStoreError, match="^customer_usage_windows: .* 30-day TTL"):
         fs.training_set(store, params, late)
     views = {**params.model_dump(by_alias=True)["features"]["views"]}
