@@ -22,7 +22,7 @@ def monitoring_flow(batch: str, params_path: str | None = None) -> dict:
         logger.info("no retraining: %s", decision.reason)
         return result
     data = t.retraining_data(params, batch)
-    reason = f"drift: {decision['reason']}"
+    reason = f"drift: {decision.reason}"
     if runtime.deployment.id:
         from prefect.deployments import run_deployment
 

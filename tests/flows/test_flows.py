@@ -60,7 +60,7 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     params, result = project.params, project.out
     assert set(result["timings"]) == {"reference", "validate", "features", "train", "evaluate", "benchmark", "register",
                                       "materialize"}
-    assert result["register"]["promoted"] and result["evaluate"]["roc_auc"] > 0.7
+    assert result["register"].promoted and result["evaluate"].overall.roc_auc > 0.7
     assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]
     artifacts = _artifacts(flow_run_id)
     artifact = artifacts["evaluation"]          # the evaluation summary, visible in the Prefect UI
@@ -98,7 +98,7 @@ def test_bench_and_online_predict_commands_use_the_champion(flow_copy):
                          text=True, timeout=300)
     assert res.returncode == 1 and "999999999" in res.stderr
     scored = json.loads(res.stdout)
-    assert scored["variant"] == result["benchmark"]["online"] and scored["unknown_ids"] == [999999999]
+    assert scored["variant"] == result["benchmark"].recommendation.online.variant and scored["unknown_ids"] == [999999999]
     assert [p["id"] for p in scored["predictions"]] == ids
     assert all(0 < p["churn_probability"] < 1 for p in scored["predictions"])
 
@@ -109,8 +109,8 @@ def test_clean_batch_does_not_retrain(flow_copy):
     path, params, _ = flow_copy
     before = _versions(params)
     out = monitoring_flow(batch=str(_batch(params, "none", 21)), params_path=str(path))
-    assert out["decision"]["retrain"] is False and out["training"] is None
-    assert out["decision"]["drift_share"] <= params.monitor.drift_share_threshold
+    assert out["decision"].retrain is False and out["training"] is None
+    assert out["decision"].drift_share <= params.monitor.drift_share_threshold
     assert _versions(params) == before
     assert json.loads(params.layout.drift_decision_file.read_text())["retrain"] is False
     log = pd.read_parquet(params.layout.reports / "monitoring" / "predictions" / "batch_none_21.parquet")
@@ -127,15 +127,15 @@ def test_drifted_batch_triggers_retraining_with_reason(flow_copy):
     batch = _batch(params, "covariate_shift", 22)
     out = monitoring_flow(batch=str(batch), params_path=str(path))
     decision = out["decision"]
-    assert decision["retrain"] is True
-    assert {"monthly_charges", "support_tickets", "data_usage_gb"} <= set(decision["drifted_columns"])
+    assert decision.retrain is True
+    assert {"monthly_charges", "support_tickets", "data_usage_gb"} <= set(decision.drifted_columns)
     assert (params.layout.reports / "monitoring" / f"drift_{batch.stem}.html").stat().st_size > 10_000
     training = out["training"]
-    assert training["validate"]["rows"] == params.generate.rows + params.monitor.batch_rows
+    assert training["validate"].rows == params.generate.rows + params.monitor.batch_rows
     versions = _versions(params)
     assert len(versions) == before + 1
     assert versions[-1]["gate_decision"] in {"promoted", "rejected"}
-    run = mlflow.get_run(training["register"]["run_id"])
+    run = mlflow.get_run(training["register"].run_id)
     assert run.data.tags["trigger"].startswith("drift: ")
 
 

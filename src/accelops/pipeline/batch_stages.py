@@ -50,7 +50,7 @@ def check_batch(params: Params, batch: Path) -> DriftDecision:
 
     reference = pd.read_parquet(need(lay.training_set, "features"))
     drift = detect_drift(reference, df, contract, params.monitor, lay.drift_report(batch))
-    decision = DriftDecision(**drift.model_dump(), batch=str(batch), rows=len(df), champion_version=champion.version,
+    decision = DriftDecision(**drift.model_dump(), batch=str(batch), rows=len(df), champion_version=str(champion.version),
                              mean_prediction=float(scores.mean()), decided_at=pd.Timestamp.now(tz="UTC").isoformat())
     write_model(decision, lay.drift_decision_file)
     with open(lay.drift_decisions_log, "a") as f:
