@@ -3,9 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.accelops-installed
-export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
-export DO_NOT_TRACK ?= 1
+# Tool environment (Prefect, MLflow): accelops.runtime.DEFAULTS, applied by the CLI, the flows and the tests.
 
 .PHONY: install run test test-fast test-heavy bench repro serve ui-mlflow ui-prefect clean
 

@@ -11,11 +11,10 @@ import pytest
 
 from helpers import Project, copy_project, train_project, write_params
 
-# Offline, quiet, deterministic tools; set before anything imports them.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+from accelops.runtime import apply_defaults
+
+# Offline, quiet, deterministic tools (accelops.runtime.DEFAULTS); set before anything imports them.
+apply_defaults()
 os.environ.pop("ACCELOPS_WORKDIR", None)
 os.environ.pop("ACCELOPS_PARAMS", None)
 

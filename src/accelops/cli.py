@@ -202,10 +202,10 @@ def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = ty
     bin_dir = Path(sys.executable).parent
     if which == "mlflow":
         cmd = [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", tracking_uri(p),
-               "--host", "127.0.0.1", "--port", str(port or 5000)]
-    elif which == "prefect":
-        runtime.configure(p)
-        cmd = [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port or 4200)]
+               "--host", "127.0.0.1", "--port", str(port or runtime.UI_PORTS["mlflow"])]
+    elif which == "prefect":       # _params has applied runtime.configure (Prefect's home)
+        cmd = [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
+               str(port or runtime.UI_PORTS["prefect"])]
     else:
         raise AccelopsError("ui: choose 'mlflow' or 'prefect'")
     typer.echo("$ " + " ".join(cmd))

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accelops.config import Params
 
+# The one place these values are set: the CLI, the flows' entry points and tests/conftest.py apply them.
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",   # the ephemeral server on 2 busy cores
     "PREFECT_LOGGING_EXTRA_LOGGERS": "accelops",
     "DO_NOT_TRACK": "1",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "GIT_PYTHON_REFRESH": "quiet",
 }
+UI_PORTS = {"mlflow": 5000, "prefect": 4200}    # `accelops ui`, on 127.0.0.1
 
 
 def available_cores() -> int:
@@ -29,10 +31,16 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def configure(params: Params) -> None:
-    """Keep Prefect's home (ephemeral server DB, results) under the workdir unless the user set one."""
+def apply_defaults() -> None:
+    """Set each DEFAULTS variable the environment does not already set."""
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+def configure(params: Params) -> None:
+    """apply_defaults(), and keep Prefect's home (ephemeral server DB, results) under the workdir
+    unless the user set one."""
+    apply_defaults()
     if "PREFECT_API_URL" not in os.environ:
         home = params.layout.prefect_home
         home.mkdir(parents=True, exist_ok=True)
