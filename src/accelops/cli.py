@@ -19,8 +19,10 @@ app = typer.Typer(help="accelops: orchestrated MLOps pipeline for tabular models
                   pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Synthetic data.", no_args_is_help=True)
 features_app = typer.Typer(help="Feature store.", no_args_is_help=True)
+params_app = typer.Typer(help="params.yaml: what each key does, and its JSON schema.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(features_app, name="features")
+app.add_typer(params_app, name="params")
 
 ParamsOpt = typer.Option(None, "--params", envvar="ACCELOPS_PARAMS", help="params.yaml to use")
 
@@ -41,18 +43,51 @@ def _echo_json(obj) -> None:
 @data_app.command("generate")
 def data_generate(
     out: Path = typer.Option(..., help="Parquet file to write (a .manifest.json is written beside it)"),
-    rows: int = typer.Option(200_000, min=1),
-    days: int = typer.Option(90, min=1),
-    start: str = typer.Option("2026-06-01", help="first day (UTC)"),
-    seed: int = typer.Option(0),
-    scenario: str = typer.Option("none", help="none|covariate_shift|slice_shift|new_category|missing_spike|concept_drift|label_noise"),
+    rows: Optional[int] = typer.Option(None, help="default: params.yaml generate.rows"),
+    days: Optional[int] = typer.Option(None, help="default: generate.days"),
+    start: Optional[str] = typer.Option(None, help="first day (UTC); default: generate.start"),
+    seed: Optional[int] = typer.Option(None, help="default: generate.seed"),
+    scenario: Optional[str] = typer.Option(None, help="none|covariate_shift|slice_shift|new_category|missing_spike|"
+                                           "concept_drift|label_noise; default: generate.scenario"),
     severity: float = typer.Option(1.0, min=0.0, help="scales the injected effect"),
+    params: Optional[Path] = ParamsOpt,
 ) -> None:
-    """Generate synthetic churn data with a drift scenario and its ground-truth manifest."""
+    """Generate synthetic churn data with a drift scenario and its ground-truth manifest. Options not
+    given come from params.yaml's `generate` section when there is one, else the model's defaults
+    (`accelops params explain generate`)."""
+    from accelops.config import load_section
     from accelops.data.generator import generate, write
 
-    data, manifest = write(generate(rows, days, start, seed, scenario, severity=severity), out)
-    typer.echo(f"wrote {rows} rows to {data} (manifest {manifest})")
+    g = load_section("generate", params, rows=rows, days=days, start=start, seed=seed, scenario=scenario)
+    data, manifest = write(generate(g.rows, g.days, g.start, g.seed, g.scenario, severity=severity), out)
+    typer.echo(f"wrote {g.rows} rows to {data} (manifest {manifest})")
+
+
+@params_app.command("explain")
+def params_explain(key: Optional[str] = typer.Argument(None, help="a key (train.batch_size) or a section (train); "
+                                                       "default: every key"),
+                   params: Optional[Path] = ParamsOpt) -> None:
+    """Type, default, description and the value params.yaml sets for each key (from the typed model)."""
+    from accelops.config import default_params_path, read_raw
+    from accelops.params_doc import explain
+
+    path = params or default_params_path()
+    typer.echo(explain(key, read_raw(path) if params or path.is_file() else None))
+
+
+@params_app.command("schema")
+def params_schema(out: Optional[Path] = typer.Option(None, help="file to write (params.schema.json); "
+                                                     "default: standard output")) -> None:
+    """JSON schema of params.yaml from the typed model, for editors (params.yaml's first line names
+    params.schema.json); regenerate it with `accelops params schema --out params.schema.json`."""
+    from accelops.config import params_schema as schema
+
+    text = json.dumps(schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
 
 
 @app.command()

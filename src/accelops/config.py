@@ -26,25 +26,35 @@ class _Section(BaseModel):
 
 
 class PathsParams(_Section):
-    workdir: str = ".accelops"
-    history: str = "data/raw/history.parquet"
-    feature_repo: str = "feature_repo"
+    """Where the pipeline's inputs and local state live; relative paths are resolved from params.yaml's folder."""
+    workdir: str = Field(".accelops", description="All local state: MLflow store, Feast registry, Prefect home, "
+                         "reports, quarantine (the ACCELOPS_WORKDIR environment variable overrides it)")
+    history: str = Field("data/raw/history.parquet",
+                         description="The training history (Parquet; written by the `generate` stage)")
+    feature_repo: str = Field("feature_repo", description="Folder of the Feast definitions (definitions.py)")
+    reference: str | None = Field(None, description="The accepted data whose statistics (reference profile) and "
+                                  "label-error rate bound later batches (the `reference` stage); default: history")
 
 
 class Contract(_Section):
     """The dataset contract (params.yaml `dataset`): key columns, features with their bounds or
     values, slices, PII and free-text columns. `Params.model_contract` is the same contract as the
     model sees it (plus the windowed aggregates)."""
-    name: str = Field(min_length=1)
-    entity_id: str
-    timestamp: str
-    label: str
-    positive_label: int = 1
-    numeric_features: dict[str, tuple[float | None, float | None]]
-    categorical_features: dict[str, list[str]]
-    slices: list[str] = []
-    pii: list[str] = []
-    text: list[str] = []        # free-text columns: kept, with personal data redacted; never features
+    name: str = Field(min_length=1, description="Dataset name: names the validation suite and tags MLflow runs")
+    entity_id: str = Field(description="Entity key column (one customer); the Feast join key")
+    timestamp: str = Field(description="Event-time column: point-in-time joins and the time-ordered split")
+    label: str = Field(description="Binary target column (values 0/1)")
+    positive_label: int = Field(1, description="Value of the positive class; not read by any stage yet "
+                                "(validation requires labels in {0, 1}, 1 positive)")
+    numeric_features: dict[str, tuple[float | None, float | None]] = Field(
+        description="Numeric feature columns: name -> [min, max] accepted range (null = unbounded)")
+    categorical_features: dict[str, list[str]] = Field(
+        description="Categorical feature columns: name -> accepted values (others are unseen categories)")
+    slices: list[str] = Field([], description="Categorical features whose values (and pairwise crosses) get "
+                              "their own evaluation metrics")
+    pii: list[str] = Field([], description="Personal-data columns: never features; dropped or hashed "
+                           "(pii.policy) before anything is stored")
+    text: list[str] = Field([], description="Free-text columns: kept with personal data redacted; never features")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Contract":
@@ -83,11 +93,13 @@ class Contract(_Section):
 
 
 class GenerateParams(_Section):
-    rows: int = Field(gt=0)
-    days: int = Field(gt=0)
-    start: str
-    seed: int = 0
-    scenario: str = "none"
+    """The synthetic history (`accelops stage generate`, `make run`); also the defaults of `accelops data generate`."""
+    rows: int = Field(gt=0, description="Rows (customer snapshots) to generate; a quarter as many customers")
+    days: int = Field(gt=0, description="Days of event time the rows are spread over")
+    start: str = Field(description="First day (UTC), e.g. 2026-06-01")
+    seed: int = Field(0, description="Random seed: the same seed gives the same rows")
+    scenario: str = Field("none", description="Drift scenario injected: none, covariate_shift, slice_shift, "
+                          "new_category, missing_spike, concept_drift or label_noise")
 
 
 Severity = Literal["error", "warning"]
@@ -95,53 +107,74 @@ Severity = Literal["error", "warning"]
 
 class SeverityParams(_Section):
     """Per rule family: an error blocks the batch, a warning is reported and lets it pass."""
-    reference_bounds: Severity = "warning"     # column means / quantiles vs the reference profile
-    class_balance: Severity = "warning"        # label positive rate vs the reference profile
-    unseen_category: Severity = "error"        # a categorical value outside the contract's set
-    timestamps: Severity = "error"             # events in the future or older than the window
-    near_duplicates: Severity = "warning"      # rows identical on every feature and the label
+    reference_bounds: Severity = Field("warning", description="Column means and 5-95% bands vs the reference profile")
+    class_balance: Severity = Field("warning", description="Label positive rate vs the reference profile")
+    unseen_category: Severity = Field("error", description="A categorical value outside the contract's set")
+    timestamps: Severity = Field("error", description="Events in the future or older than the time window")
+    near_duplicates: Severity = Field("warning", description="Rows identical on every feature and the label")
 
 
 class ValidateParams(_Section):
-    max_null_fraction: float = Field(ge=0, le=1)
-    min_rows: int = Field(ge=1)
-    max_rows: int | None = Field(default=None, ge=1)
-    reference_profile: bool = True              # bounds from the statistics of the first accepted training data
-    mean_shift_std: float = Field(default=0.5, gt=0)        # mean within reference mean +- this x reference std
-    quantile_shift_std: float = Field(default=1.0, gt=0)    # 5/50/95% quantiles within reference +- this x std
-    class_balance_tolerance: float = Field(default=0.05, gt=0, le=1)
-    timestamp_window_days: int = Field(default=730, gt=0)  # no event older than now - this
-    future_skew_minutes: int = Field(default=5, ge=0)      # no event later than now + this
-    max_near_duplicate_fraction: float = Field(default=0.01, ge=0, le=1)
-    min_slice_rows: int = Field(default=50, ge=1)           # slice values with fewer rows are reported
-    severity: SeverityParams = SeverityParams()
-    on_failure: Literal["reject", "partial"] = "reject"   # partial: continue with the rows that pass
-    max_rejected_fraction: float = Field(default=0.05, ge=0, le=1)
-    pii_threshold: float = Field(default=0.01, gt=0, le=1)  # share of values that makes a column PII
-    pii_sample: int = Field(default=5000, gt=0)
-    label_check: bool = True                                # confident-learning label-noise check
-    label_folds: int = Field(default=5, ge=2)
-    max_excess_label_issue_rate: float = Field(default=0.03, ge=0, le=1)  # over the reference data's rate
+    """The data-quality gate on every batch (`accelops validate`, the validate stage, monitoring)."""
+    max_null_fraction: float = Field(ge=0, le=1, description="Largest share of nulls per feature column "
+                                     "(id, timestamp and label allow none)")
+    min_rows: int = Field(ge=1, description="Fewest rows a batch may have")
+    max_rows: int | None = Field(default=None, ge=1, description="Most rows a batch may have (null = no bound)")
+    reference_profile: bool = Field(True, description="Add bounds from the statistics of the reference data "
+                                    "(paths.reference; the reference profile)")
+    mean_shift_std: float = Field(default=0.5, gt=0, description="Column mean within the reference mean +- this "
+                                  "x reference std")
+    quantile_shift_std: float = Field(default=1.0, gt=0, description="At least 90% of values within the reference "
+                                      "5-95% quantile band widened by this x reference std")
+    class_balance_tolerance: float = Field(default=0.05, gt=0, le=1,
+                                           description="Label positive rate within the reference rate +- this")
+    timestamp_window_days: int = Field(default=730, gt=0, description="No event older than now - this many days")
+    future_skew_minutes: int = Field(default=5, ge=0, description="No event later than now + this many minutes")
+    max_near_duplicate_fraction: float = Field(default=0.01, ge=0, le=1, description="Largest share of rows "
+                                               "identical on every feature and the label (ids and time ignored)")
+    min_slice_rows: int = Field(default=50, ge=1, description="Slice values with fewer rows are reported")
+    severity: SeverityParams = Field(SeverityParams(), description="Per rule family: error (blocks the batch) "
+                                     "or warning (reported; the batch passes)")
+    on_failure: Literal["reject", "partial"] = Field("reject", description="reject: the whole batch fails; "
+                                                     "partial: continue with the rows that pass, quarantine the rest")
+    max_rejected_fraction: float = Field(default=0.05, ge=0, le=1, description="partial acceptance only while "
+                                         "at most this share of rows is quarantined")
+    pii_threshold: float = Field(default=0.01, gt=0, le=1, description="An undeclared column with at least this "
+                                 "share of personal-data matches blocks the batch")
+    pii_sample: int = Field(default=5000, gt=0, description="Values scanned per column by the PII scan")
+    label_check: bool = Field(True, description="Confident-learning label-noise check on out-of-fold "
+                              "HistGradientBoosting probabilities (reference and validate stages)")
+    label_folds: int = Field(default=5, ge=2, description="Cross-validation folds of the label check")
+    max_excess_label_issue_rate: float = Field(default=0.03, ge=0, le=1, description="Block when the flagged-label "
+                                               "rate exceeds the reference data's rate by more than this")
 
 
 class PiiParams(_Section):
-    policy: Literal["drop", "hash"] = "drop"
-    key_env: str = "ACCELOPS_PII_KEY"
+    """What happens to the declared PII columns (dataset.pii) before anything is stored."""
+    policy: Literal["drop", "hash"] = Field("drop", description="drop the columns, or hash them with a keyed "
+                                            "HMAC-SHA256 (deterministic per key, irreversible without it)")
+    key_env: str = Field("ACCELOPS_PII_KEY", description="Environment variable holding the hash key; when unset, "
+                         "a local key is generated once into the workdir")
 
 
 class ViewParams(_Section):
-    ttl_days: int = Field(gt=0)
-    features: list[str] = Field(min_length=1)
-    description: str = ""
-    max_missing_fraction: float | None = Field(default=None, ge=0, le=1)   # else features.max_missing_fraction
+    """One Feast feature view: features that belong together by meaning, with their time to live."""
+    ttl_days: int = Field(gt=0, description="Feature rows older than this many days are stale (served as "
+                          "missing in training sets; reported as stale_views online)")
+    features: list[str] = Field(min_length=1, description="Contract features or windowed aggregates in this "
+                                "view (each in exactly one view)")
+    description: str = Field("", description="What the view holds (shown in the Feast registry)")
+    max_missing_fraction: float | None = Field(default=None, ge=0, le=1, description="Share of entity rows "
+                                               "allowed without this view's features (null = "
+                                               "features.max_missing_fraction)")
 
 
 class WindowParams(_Section):
     """Trailing per-entity aggregates, computed point in time at each feature row's timestamp over
     (ts - days, ts]: `events_{d}d` (rows in the window) and `{column}_mean_{d}d` (mean of non-null values)."""
-    days: list[int] = Field(min_length=1)
-    count: bool = True
-    mean: list[str] = []
+    days: list[int] = Field(min_length=1, description="Window lengths in days (distinct, positive)")
+    count: bool = Field(True, description="Add events_{d}d: the entity's rows in each window")
+    mean: list[str] = Field([], description="Numeric contract columns averaged per window ({column}_mean_{d}d)")
 
     @model_validator(mode="after")
     def _distinct(self) -> "WindowParams":
@@ -166,37 +199,53 @@ class WindowParams(_Section):
 
 
 class FeaturesParams(_Section):
-    project: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    entity: str
-    views: dict[str, ViewParams] = Field(min_length=1)     # feature views by meaning, each with its TTL
-    windows: WindowParams | None = None                    # trailing aggregates (model inputs, in a view)
-    feature_service: str
-    engine: Literal["asof", "feast"] = "asof"     # point-in-time join engine (definitions always from Feast)
-    max_missing_fraction: float = Field(default=0.0, ge=0, le=1)   # entity rows allowed without features
-    online_store: Literal["rows", "sqlite", "redis"] = "rows"  # rows: one row per entity (row_store);
-    #                                          sqlite: Feast's layout; redis: Feast's Redis store at `redis`
-    online_writer: Literal["bulk", "feast"] = "bulk"  # bulk: latest per entity, one executemany; feast: materialize()
-    redis: str = Field(default="127.0.0.1:6379", pattern=r"^[^,=\s]+:\d+$")  # host:port; password only from
-    #                                          the ACCELOPS_REDIS_PASSWORD environment variable, never in a file
+    """The Feast feature store: views, windowed aggregates, point-in-time joins and the online store."""
+    project: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Feast project name")
+    entity: str = Field(description="Feast entity name (joined on dataset.entity_id)")
+    views: dict[str, ViewParams] = Field(min_length=1, description="Feature views by name; every model feature "
+                                         "in exactly one")
+    windows: WindowParams | None = Field(None, description="Trailing per-entity aggregates (model inputs, placed "
+                                         "in a view); null = none")
+    feature_service: str = Field(description="Feast feature service the model is trained and served on "
+                                 "(version it when the views change)")
+    engine: Literal["asof", "feast"] = Field("asof", description="Point-in-time join engine: asof (merge_asof over "
+                                             "Feast's definitions) or feast (Feast's file offline store, slower)")
+    max_missing_fraction: float = Field(default=0.0, ge=0, le=1, description="Share of entity rows allowed to "
+                                        "come back without a view's features (a view may set its own)")
+    online_store: Literal["rows", "sqlite", "redis"] = Field("rows", description="rows: one SQLite row per entity "
+                                                             "(accelops.features.row_store); sqlite: Feast's row per "
+                                                             "feature; redis: Feast's Redis store at `redis`")
+    online_writer: Literal["bulk", "feast"] = Field("bulk", description="bulk: latest row per entity in one "
+                                                    "executemany; feast: Feast's materialize()")
+    redis: str = Field(default="127.0.0.1:6379", pattern=r"^[^,=\s]+:\d+$", description="host:port of the Redis "
+                       "online store; the password only from ACCELOPS_REDIS_PASSWORD, never in a file")
 
 
 class TrainParams(_Section):
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    threads: int = Field(ge=0)
-    seed: int = 42
-    split: tuple[float, float, float]
-    hidden: list[int] = Field(min_length=1)
-    embedding_dim: int = Field(gt=0)
-    dropout: float = Field(ge=0, lt=1)
-    epochs: int = Field(gt=0)
-    batch_size: int = Field(gt=0)
-    lr: float = Field(gt=0)
-    weight_decay: float = Field(ge=0)
-    patience: int = Field(gt=0)
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    grad_clip: float = Field(default=1.0, gt=0)
-    class_weight: Literal["none", "balanced"] = "none"
-    baseline_max_iter: int = Field(default=200, gt=0)
+    """The torch model (an MLP over standardised numerics and categorical embeddings) and its baseline."""
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Training device; auto = CUDA, "
+                                                          "else MPS, else CPU")
+    threads: int = Field(ge=0, description="CPU threads for torch, the baseline and the label check "
+                         "(0 = one per available core)")
+    seed: int = Field(42, description="Seed of training, the baseline, the label check, evaluation resamples "
+                      "and distillation")
+    split: tuple[float, float, float] = Field(description="Train / valid / test fractions, by event time "
+                                              "(positive, summing to 1)")
+    hidden: list[int] = Field(min_length=1, description="Hidden layer widths")
+    embedding_dim: int = Field(gt=0, description="Embedding width of each categorical feature")
+    dropout: float = Field(ge=0, lt=1, description="Dropout after each hidden layer")
+    epochs: int = Field(gt=0, description="Most epochs (early stopping may end sooner)")
+    batch_size: int = Field(gt=0, description="Rows per optimiser step (the global batch under torchrun)")
+    lr: float = Field(gt=0, description="Peak learning rate of AdamW's one-cycle schedule")
+    weight_decay: float = Field(ge=0, description="AdamW weight decay")
+    patience: int = Field(gt=0, description="Epochs without a better validation AUC before early stopping")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 autocast only where the "
+                                                       "hardware has native bf16, else fp32")
+    grad_clip: float = Field(default=1.0, gt=0, description="Max gradient norm (clipped every step)")
+    class_weight: Literal["none", "balanced"] = Field("none", description="balanced weights positives by "
+                                                      "negatives/positives (skews probabilities; see README)")
+    baseline_max_iter: int = Field(default=200, gt=0, description="Boosting iterations of the "
+                                   "HistGradientBoosting baseline (same split)")
 
     @model_validator(mode="after")
     def _split_sums_to_one(self) -> "TrainParams":
@@ -206,36 +255,48 @@ class TrainParams(_Section):
 
 
 class DirectionalExpectation(_Section):
-    feature: str
-    delta: float
-    direction: Literal["up", "down"]
+    """A declared expectation: shifting `feature` by `delta` moves the mean prediction `direction` (or not at all)."""
+    feature: str = Field(description="Numeric contract feature to shift (clipped to its contract range)")
+    delta: float = Field(description="Amount added to the feature")
+    direction: Literal["up", "down"] = Field(description="Way the mean prediction must move (or stay)")
 
 
 class InvarianceParams(_Section):
-    columns: list[str] = []
-    tolerance: float = Field(default=1e-6, ge=0)
+    """Columns the model must ignore: shuffling each must not move any prediction."""
+    columns: list[str] = Field([], description="Columns shuffled one at a time on the test split")
+    tolerance: float = Field(default=1e-6, ge=0, description="Largest allowed change of any prediction")
 
 
 class RobustnessParams(_Section):
-    gaussian_noise: list[float] = [0.1, 0.25, 0.5, 1.0]     # x each feature's std
-    missing: list[float] = [0.1, 0.25, 0.5]                 # share of numeric cells set missing
-    category_corruption: list[float] = [0.1, 0.25, 0.5]     # share of categorical cells replaced
-    fgsm: list[float] = [0.01, 0.05, 0.1, 0.2]              # step in standardised units
-    rows: int = Field(default=20000, gt=0)                  # test rows sampled for robustness
+    """Robustness curves: test AUC under each perturbation at each strength."""
+    gaussian_noise: list[float] = Field([0.1, 0.25, 0.5, 1.0], description="Noise on numeric features, "
+                                        "x each feature's std")
+    missing: list[float] = Field([0.1, 0.25, 0.5], description="Share of numeric cells set missing")
+    category_corruption: list[float] = Field([0.1, 0.25, 0.5], description="Share of categorical cells replaced")
+    fgsm: list[float] = Field([0.01, 0.05, 0.1, 0.2], description="FGSM step on the network's numeric inputs, "
+                              "in standardised units")
+    rows: int = Field(default=20000, gt=0, description="Test rows sampled for the curves")
 
 
 class EvaluateParams(_Section):
-    min_slice_support: int = Field(ge=1)
-    slice_tolerance: float = Field(default=0.02, ge=0)
-    slice_crosses: bool = True
-    bootstrap: int = Field(default=200, ge=20)
-    ece_bins: int = Field(default=15, ge=2)
-    cost_fp: float | None = Field(default=None, ge=0)
-    cost_fn: float | None = Field(default=None, ge=0)
-    sensitive: list[str] = []
-    invariance: InvarianceParams = InvarianceParams()
-    directional: list[DirectionalExpectation] = []
-    robustness: RobustnessParams = RobustnessParams()
+    """Test-split evaluation of the challenger: metrics with intervals, calibration, slices, fairness, behaviour."""
+    min_slice_support: int = Field(ge=1, description="Slices (and crosses) with fewer test rows get no AUC; "
+                                   "fairness groups with fewer are skipped")
+    slice_tolerance: float = Field(default=0.02, ge=0, description="A slice is weak when its AUC interval lies "
+                                   "entirely below the overall AUC - this")
+    slice_crosses: bool = Field(True, description="Also evaluate pairwise crosses of the slice columns")
+    bootstrap: int = Field(default=200, ge=20, description="Bootstrap resamples for the 95% intervals")
+    ece_bins: int = Field(default=15, ge=2, description="Equal-mass bins of the calibration error and curve")
+    cost_fp: float | None = Field(default=None, ge=0, description="Cost of a false positive; with cost_fn the "
+                                  "threshold minimises expected cost, else it maximises F1 on the validation split")
+    cost_fn: float | None = Field(default=None, ge=0, description="Cost of a false negative (set with cost_fp)")
+    sensitive: list[str] = Field([], description="Categorical features whose groups' selection rate and TPR "
+                                 "gaps are reported")
+    invariance: InvarianceParams = Field(InvarianceParams(), description="Columns that must not move any prediction")
+    directional: list[DirectionalExpectation] = Field([], description="Declared expectations on the mean "
+                                                      "prediction")
+    robustness: RobustnessParams = Field(RobustnessParams(), description="Perturbation strengths of the "
+                                         "robustness curves")
 
     @model_validator(mode="after")
     def _costs_together(self) -> "EvaluateParams":
@@ -245,28 +306,42 @@ class EvaluateParams(_Section):
 
 
 class StudentParams(_Section):
-    enabled: bool = True
-    hidden: list[int] = Field(default=[16], min_length=1)
-    epochs: int = Field(default=4, gt=0)
+    """A smaller network distilled from the teacher's soft labels, benchmarked as a serving variant."""
+    enabled: bool = Field(True, description="Distil and benchmark the student")
+    hidden: list[int] = Field(default=[16], min_length=1, description="Hidden layer widths of the student")
+    epochs: int = Field(default=4, gt=0, description="Distillation epochs")
 
 
 class BenchmarkParams(_Section):
     """Accelerator benchmark and serving recommendation (accelops.serving)."""
-    enabled: bool = True
-    batch_sizes: list[int] = Field(default=[1, 32, 256, 1024, 8192, 65536], min_length=1)
-    runtimes: list[Literal["eager", "compile", "onnxruntime"]] = ["eager", "compile", "onnxruntime"]
-    precisions: list[Literal["fp32", "bf16", "fp16", "int8"]] = ["fp32", "bf16", "fp16", "int8"]
-    devices: list[Literal["auto", "cpu", "cuda"]] = ["auto"]      # auto = every device present
-    student: StudentParams = StudentParams()
-    threads: int = Field(default=0, ge=0)                          # 0 = one per available core
-    warmup: int = Field(default=5, ge=1)
-    min_repeats: int = Field(default=10, ge=3)
-    max_seconds_per_cell: float = Field(default=0.15, gt=0)
-    price_per_hour: dict[str, float] = {"cpu": 0.085, "cuda": 3.72, "mps": 0.0}
-    online_p99_ms: float = Field(default=2.0, gt=0)                # online objective at batch 1
-    max_auc_drop: float = Field(default=0.002, ge=0)               # accuracy tolerance vs fp32 eager
-    max_prob_diff: float = Field(default=0.02, ge=0)
-    gate: bool = True                # a challenger with no variant meeting the online objective is not promoted
+    enabled: bool = Field(True, description="Benchmark the serving variants after evaluation (false: skipped, "
+                          "and the gate ignores serving)")
+    batch_sizes: list[int] = Field(default=[1, 32, 256, 1024, 8192, 65536], min_length=1,
+                                   description="Batch sizes timed for every variant")
+    runtimes: list[Literal["eager", "compile", "onnxruntime"]] = Field(
+        ["eager", "compile", "onnxruntime"], description="Runtimes tried (torch.compile costs ~18 s once per model "
+        "on 2 cores)")
+    precisions: list[Literal["fp32", "bf16", "fp16", "int8"]] = Field(
+        ["fp32", "bf16", "fp16", "int8"], description="Precisions tried; each kept only where the device runs it "
+        "natively")
+    devices: list[Literal["auto", "cpu", "cuda"]] = Field(["auto"], description="Devices tried; auto = every "
+                                                          "device present")
+    student: StudentParams = Field(StudentParams(), description="The distilled student variant")
+    threads: int = Field(default=0, ge=0, description="CPU threads while timing (0 = one per available core)")
+    warmup: int = Field(default=5, ge=1, description="Untimed calls before each (variant, batch size) cell")
+    min_repeats: int = Field(default=10, ge=3, description="Fewest timed calls per cell")
+    max_seconds_per_cell: float = Field(default=0.15, gt=0, description="Timing budget per cell: calls repeat "
+                                        "past min_repeats until this many seconds")
+    price_per_hour: dict[str, float] = Field({"cpu": 0.085, "cuda": 3.72, "mps": 0.0}, description="USD per "
+                                             "device-hour for the cost per million rows (a device not listed "
+                                             "uses the cpu price)")
+    online_p99_ms: float = Field(default=2.0, gt=0, description="Online objective: p99 latency at batch 1, in ms")
+    max_auc_drop: float = Field(default=0.002, ge=0, description="Accuracy tolerance: AUC drop vs fp32 torch eager "
+                                "on the test split")
+    max_prob_diff: float = Field(default=0.02, ge=0, description="Accuracy tolerance: largest probability "
+                                 "difference vs fp32 torch eager")
+    gate: bool = Field(True, description="A challenger with no variant meeting the online objective is not "
+                       "promoted")
 
     @model_validator(mode="after")
     def _priced(self) -> "BenchmarkParams":
@@ -276,38 +351,48 @@ class BenchmarkParams(_Section):
 
 
 class RegisterParams(_Section):
-    tracking_uri: str | None = None
-    experiment: str
-    model_name: str
-    min_auc_gain: float = 0.0
+    """MLflow tracking and the model registry; the promotion gate against @champion."""
+    tracking_uri: str | None = Field(None, description="MLflow tracking URI (null = sqlite:///<workdir>/mlflow/"
+                                     "mlflow.db)")
+    experiment: str = Field(description="MLflow experiment of the training runs")
+    model_name: str = Field(description="Registered model name (@champion is its serving alias)")
+    min_auc_gain: float = Field(0.0, description="Promote only when the challenger's test AUC >= the champion's "
+                                "(re-scored on the same holdout) + this")
 
 
 class MonitorParams(_Section):
-    batch_rows: int = Field(gt=0)
-    batch_days: int = Field(gt=0)
-    batch_scenario: str = "covariate_shift"
-    reference_rows: int = Field(gt=0)
-    column_threshold: float = Field(gt=0)
-    drift_share_threshold: float = Field(ge=0, le=1)
+    """Drift detection against the champion's training data; the demo's new batch."""
+    batch_rows: int = Field(gt=0, description="Rows of the demo's new batch (`make run`)")
+    batch_days: int = Field(gt=0, description="Days of event time of the demo's new batch")
+    batch_scenario: str = Field("covariate_shift", description="Drift scenario of the demo's new batch")
+    reference_rows: int = Field(gt=0, description="At most this many rows sampled from the reference and from "
+                                "the batch for the drift distances")
+    column_threshold: float = Field(gt=0, description="A column drifted when its distance (normalised Wasserstein "
+                                    "for numeric, Jensen-Shannon for categorical) is at least this")
+    drift_share_threshold: float = Field(ge=0, le=1, description="Retrain when the share of drifted columns "
+                                         "exceeds this")
 
 
 class Params(_Section):
-    paths: PathsParams = PathsParams()
-    dataset: Contract
-    generate: GenerateParams
-    validate_: ValidateParams = Field(alias="validate")
-    pii: PiiParams = PiiParams()
-    features: FeaturesParams
-    train: TrainParams
-    evaluate: EvaluateParams
-    benchmark: BenchmarkParams = BenchmarkParams()
-    register_: RegisterParams = Field(alias="register")  # `register`/`validate` clash with BaseModel names
-    monitor: MonitorParams
+    """params.yaml: one section per stage."""
+    paths: PathsParams = Field(PathsParams(), description=PathsParams.__doc__)
+    dataset: Contract = Field(description="The dataset contract: key columns, features with their bounds or "
+                              "values, slices, PII and free-text columns")
+    generate: GenerateParams = Field(description=GenerateParams.__doc__)
+    # `register`/`validate` clash with BaseModel names
+    validate_: ValidateParams = Field(alias="validate", description=ValidateParams.__doc__)
+    pii: PiiParams = Field(PiiParams(), description=PiiParams.__doc__)
+    features: FeaturesParams = Field(description=FeaturesParams.__doc__)
+    train: TrainParams = Field(description=TrainParams.__doc__)
+    evaluate: EvaluateParams = Field(description=EvaluateParams.__doc__)
+    benchmark: BenchmarkParams = Field(BenchmarkParams(), description=BenchmarkParams.__doc__)
+    register_: RegisterParams = Field(alias="register", description=RegisterParams.__doc__)
+    monitor: MonitorParams = Field(description=MonitorParams.__doc__)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    # Where relative paths are resolved; set by load_params (not part of params.yaml).
-    root: Path = Field(default_factory=Path.cwd, exclude=True)
+    root: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths are resolved; "
+                       "set by load_params (not part of params.yaml)")
 
     @model_validator(mode="after")
     def _evaluation_matches_contract(self) -> "Params":
@@ -348,7 +433,7 @@ class Params(_Section):
         from accelops.layout import Layout
 
         return Layout.resolve(self.root, workdir=self.paths.workdir, history=self.paths.history,
-                              feature_repo=self.paths.feature_repo)
+                              feature_repo=self.paths.feature_repo, reference=self.paths.reference)
 
     def replace(self, **sections: object) -> "Params":
         """A copy with whole sections or nested keys replaced, e.g. replace(train={"epochs": 2})."""
@@ -369,6 +454,11 @@ def default_params_path() -> Path:
 def load_params(path: str | Path | None = None) -> Params:
     """Read and validate params.yaml; errors name the file, the key and the problem."""
     path = Path(path) if path else default_params_path()
+    return parse_params(read_raw(path), root=path.resolve().parent, source=str(path))
+
+
+def read_raw(path: Path) -> dict:
+    """params.yaml as written (a mapping of sections, not validated); errors name the file."""
     if not path.is_file():
         raise ConfigError(f"{path}: parameters file not found (set {PARAMS_ENV} or run from the project root)")
     try:
@@ -377,16 +467,47 @@ def load_params(path: str | Path | None = None) -> Params:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
-    return parse_params(raw, root=path.resolve().parent, source=str(path))
+    return raw
 
 
 def parse_params(raw: dict, root: Path, source: str = "params") -> Params:
     try:
         return Params.model_validate({**raw, "root": root})
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]).replace("validate_", "validate").replace("register_", "register") or "<top>"
-            got = f" (got {err['input']!r})" if err["type"] != "missing" and not isinstance(err["input"], dict) else ""
-            problems.append(f"  {key}: {err['msg']}{got}")
-        raise ConfigError(f"{source}: invalid parameters:\n" + "\n".join(problems)) from None
+        raise _invalid(exc, source) from None
+
+
+def load_section(name: str, path: str | Path | None = None, **given: object) -> BaseModel:
+    """Section `name` of params.yaml validated on its own, with each `given` value that is not None
+    on top, and the model's defaults for keys neither sets (for commands that need one section).
+    Without `path`, params.yaml is read when it exists (ACCELOPS_PARAMS names another file)."""
+    field = next((f for key, f in Params.model_fields.items() if (f.alias or key) == name), None)
+    if field is None or name == "root":
+        raise ConfigError(f"{name!r} is not a params.yaml section")
+    file = Path(path) if path else default_params_path()
+    read = bool(path) or PARAMS_ENV in os.environ or file.is_file()
+    values = {**((read_raw(file).get(name) or {}) if read else {}),
+              **{key: value for key, value in given.items() if value is not None}}
+    try:
+        return field.annotation.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid(exc, str(file) if read else "model defaults (no params.yaml)", prefix=name) from None
+
+
+def _invalid(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
+    """One error listing every problem under its params.yaml key (dotted; `<top>` for the whole file)."""
+    problems = []
+    for err in exc.errors():
+        key = ".".join(p for p in (prefix, *map(str, err["loc"])) if p)
+        key = key.replace("validate_", "validate").replace("register_", "register") or "<top>"
+        got = f" (got {err['input']!r})" if err["type"] != "missing" and not isinstance(err["input"], dict) else ""
+        problems.append(f"  {key}: {err['msg']}{got}")
+    return ConfigError(f"{source}: invalid parameters:\n" + "\n".join(problems))
+
+
+def params_schema() -> dict:
+    """JSON schema of params.yaml from the model (descriptions, defaults, bounds) for editors; committed
+    as params.schema.json and regenerated with `accelops params schema --out params.schema.json`."""
+    schema = Params.model_json_schema(by_alias=True)
+    del schema["properties"]["root"]        # set by load_params, not written in params.yaml
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "accelops params.yaml"}
