@@ -24,6 +24,7 @@ def model_frame(params, rows: int, seed: int):
     from accelops.features.windows import with_windows
 
     c = params.dataset
-    frame = with_windows(generate(rows, 90, "2026-06-01", seed=seed).frame, c.entity_id, c.timestamp,
+    g = params.generate
+    frame = with_windows(generate(rows, g.days, g.start, seed=seed).frame, c.entity_id, c.timestamp,
                          params.features.windows)
     return frame, params.model_contract

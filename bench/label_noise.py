@@ -29,10 +29,11 @@ def main() -> int:
     from accelops.data.generator import generate
     from accelops.validation.label_quality import label_quality
 
-    contract = load_params(REPO / "params.yaml").dataset
+    params = load_params(REPO / "params.yaml")
+    contract, days, start = params.dataset, params.generate.days, params.generate.start
     rows = []
     for flip in (0.0, 0.02, 0.05, 0.10):
-        g = generate(args.rows, 90, "2026-06-01", seed=4, scenario="label_noise" if flip else "none",
+        g = generate(args.rows, days, start, seed=4, scenario="label_noise" if flip else "none",
                      severity=flip / 0.05 if flip else 1.0)
         t = time.perf_counter()
         summary, flags = label_quality(g.frame, contract)

@@ -40,8 +40,9 @@ def main() -> int:
     from accelops.config import load_params
     from accelops.pipeline import stages
 
+    runtime.apply_defaults()          # quiet, untracked tools for the direct stages too (MLflow)
     tmp = Path(tempfile.mkdtemp(prefix="accelops-bench-"))
-    size = {"generate": {"rows": args.rows, "days": 90, "start": "2026-06-01", "seed": 7},
+    size = {"generate": {"rows": args.rows},          # days, start and seed: params.yaml's
             "train": {"epochs": args.epochs, "threads": 0, "patience": args.epochs}}
     paths = {name: write_params(tmp / name, **size) for name in ("warmup", "direct", "flow_cold", "flow_warm")}
     history = tmp / "history.parquet"

@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     params = load_params(REPO / "params.yaml")
     c, rules = params.dataset, params.validate_
-    reference = generate(min(args.rows, 200_000), 90, "2026-06-01", seed=11).frame
+    g = params.generate
+    reference = generate(min(args.rows, 200_000), g.days, g.start, seed=11).frame
     profile = build_profile(reference, c, "reference")
-    df = io.conform(generate(args.rows, 90, "2026-06-01", seed=12).frame, c, "bench")
+    df = io.conform(generate(args.rows, g.days, g.start, seed=12).frame, c, "bench")
     rng = np.random.default_rng(0)
     n = len(df)
     df.loc[rng.choice(n, n * 3 // 100, replace=False), "data_usage_gb"] = np.nan       # 3% > 2% tolerated
