@@ -100,9 +100,9 @@ def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: 
 
     p = _params(params)
     df = io.conform(io.read_table(path), p.dataset, path)
-    checked = batch_check.check(df, p, str(path), p.layout.workdir / "quarantine", docs_dir=p.layout.reports / "data_docs")
+    checked = batch_check.check(df, p, str(path), p.layout.quarantine_dir, docs_dir=p.layout.data_docs)
     if as_json:
-        _echo_json(checked.to_dict())
+        _echo_json(checked.summary().model_dump(mode="json"))
     try:
         checked.enforce()
     except (DataValidationError, PiiDetectedError) as exc:
@@ -127,13 +127,13 @@ def features_training_set(entities: Path = typer.Option(...), out: Path = typer.
     from accelops.features import store as fs
 
     p = _params(params)
-    c = p.dataset
+    contract = p.dataset
     ents = io.read_table(entities)
-    missing = [col for col in (c.entity_id, c.timestamp) if col not in ents.columns]
+    missing = [col for col in (contract.entity_id, contract.timestamp) if col not in ents.columns]
     if missing:
         raise AccelopsError(f"{entities}: missing column(s) {missing}")
-    ents[c.timestamp] = pd.to_datetime(ents[c.timestamp], utc=True)
-    keep = [col for col in (c.entity_id, c.timestamp, c.label) if col in ents.columns]
+    ents[contract.timestamp] = pd.to_datetime(ents[contract.timestamp], utc=True)
+    keep = [col for col in (contract.entity_id, contract.timestamp, contract.label) if col in ents.columns]
     result, missing = fs.training_set(fs.open_store(p), p, ents[keep])
     io.write_parquet(result, out)
     typer.echo(f"wrote {len(result)} rows x {len(result.columns)} columns to {out}; "
@@ -179,16 +179,17 @@ def bench(model: str = typer.Option(..., "--model", help="models:/NAME@ALIAS or 
     rows = io.read_table(source)
     if missing := [col for col in [*p.model_contract.feature_columns, p.dataset.label] if col not in rows.columns]:
         raise ServingError(f"{source}: missing column(s) {missing}")
-    safe = model.removeprefix("models:/").replace("/", "-").replace("@", "-")
-    out = p.layout.reports / "bench" / safe
+    out = p.layout.bench_dir(model)
     with tempfile.TemporaryDirectory() as tmp:
         model_dir, serving_dir = fetch_model(p, model, Path(tmp) / "model")
         work = Path(tmp) / "serving"
         if serving_dir is not None:
             shutil.copytree(serving_dir, work)
         result = run_benchmark(model_dir, rows, p.model_contract, p.benchmark, out, work)
-    result["model"] = model
-    _echo_json(result) if as_json else typer.echo(table(result) + f"\n\nwritten to {out}")
+    if as_json:
+        _echo_json(result.model_dump(mode="json") | {"model": model})
+    else:
+        typer.echo(table(result) + f"\n\nwritten to {out}")
 
 
 @app.command()
@@ -211,7 +212,22 @@ def stage(name: str, params: Optional[Path] = ParamsOpt) -> None:
 
     if name not in STAGES:
         raise AccelopsError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
-    _echo_json(STAGES[name](_params(params)))
+    typer.echo(STAGES[name](_params(params)).model_dump_json(indent=2))
+
+
+@app.command("dvc-yaml")
+def dvc_yaml(write: bool = typer.Option(False, "--write", help="write dvc.yaml beside params.yaml"),
+             params: Optional[Path] = ParamsOpt) -> None:
+    """dvc.yaml rendered from the stage catalogue (accelops.pipeline.catalogue): printed, or written."""
+    from accelops.pipeline.catalogue import render_dvc_yaml
+
+    p = _params(params)
+    text = render_dvc_yaml(p)
+    if write:
+        (p.root / "dvc.yaml").write_text(text)
+        typer.echo(f"wrote {p.root / 'dvc.yaml'}")
+    else:
+        typer.echo(text, nl=False)
 
 
 @app.command()
