@@ -33,7 +33,7 @@ def run_training(data: Optional[Path] = typer.Option(None, help="default: params
     from accelops_flows.training import training_flow
 
     result = training_flow(data=str(data.resolve()) if data else None, params_path=path)
-    typer.echo(json.dumps(result, indent=2, default=str))
+    typer.echo(_json(result))
 
 
 @run_app.command("monitoring")
@@ -43,7 +43,19 @@ def run_monitoring(batch: Path = typer.Option(...), params: Optional[Path] = cli
     from accelops_flows.monitoring import monitoring_flow
 
     result = monitoring_flow(batch=str(batch.resolve()), params_path=path)
-    typer.echo(json.dumps(result, indent=2, default=str))
+    typer.echo(_json(result))
+
+
+def _json(result: dict) -> str:
+    """A flow's result (stage name -> typed stage result, nested for a triggered retraining) as JSON."""
+    from pydantic import BaseModel
+
+    def plain(v):
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json")
+        return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+    return json.dumps(plain(result), indent=2, default=str)
 
 
 def main() -> None:
