@@ -77,18 +77,17 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
         auc = fast_auc(y, prob)
         price = bench.price_per_hour.get(v.device, bench.price_per_hour["cpu"])
         for cell in cells:
-            rows.append(v.to_dict() | {"variant": v.name} | cell.to_dict() | {
+            rows.append(v.fields() | {"variant": v.name} | cell.model_dump() | {
                 "cost_per_million": cost_per_million(price, cell.rows_per_s),
                 "joules_per_million": None if watts is None else watts / cell.rows_per_s * 1e6,
                 "peak_memory_mb": mem.mb, "setup_s": setup_s, "auc": auc, "auc_drop": ref_auc - auc,
                 "max_prob_diff": float(np.max(np.abs(prob - ref_prob))) if ref_prob is not None else 0.0})
         del runner
-    for r in rows:
-        r.pop("name", None)
     for i in pareto_front([(r["p99_ms"], r["cost_per_million"]) for r in rows]):
         rows[i]["pareto"] = True
 
-    choice = Recommendation.model_validate(recommend(rows, bench) | {"cpu_fallback": recommend(rows, bench, devices=["cpu"])})
+    choice = Recommendation.model_validate(recommend(rows, bench)
+                                           | {"cpu_fallback": recommend(rows, bench, devices=["cpu"])})
     result = BenchmarkResult(
         model_dir=str(model_dir), model_hash=model_folder.weights_hash(model_dir), test_rows=int(len(test_df)),
         reference=REFERENCE.name, reference_auc=ref_auc, threads=threads, machine=_machine(), student=student,

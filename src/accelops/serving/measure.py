@@ -5,15 +5,15 @@ time beside it, percentiles, throughput, and peak memory per variant."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
 
 import numpy as np
+from pydantic import BaseModel
 
 MAX_REPEATS = 2000
 
 
-@dataclass
-class Cell:
+class Cell(BaseModel):
+    """Latency percentiles and throughput of one variant at one batch size."""
     batch_size: int
     repeats: int
     p50_ms: float
@@ -22,9 +22,6 @@ class Cell:
     mean_ms: float
     rows_per_s: float          # batch_size / median latency
     device_ms: float | None    # CUDA-event time of the forward pass alone (None off CUDA)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def tile(a: np.ndarray, rows: int) -> np.ndarray:
@@ -47,8 +44,8 @@ def time_cell(runner, xn: np.ndarray, xc: np.ndarray, batch: int, warmup: int, m
         samples.append(clock() - t0)
     ms = np.asarray(samples) * 1e3
     p50, p95, p99 = np.percentile(ms, [50, 95, 99])
-    return Cell(batch, len(ms), float(p50), float(p95), float(p99), float(ms.mean()), float(batch / (p50 / 1e3)),
-                runner.device_ms(a, c))
+    return Cell(batch_size=batch, repeats=len(ms), p50_ms=float(p50), p95_ms=float(p95), p99_ms=float(p99),
+                mean_ms=float(ms.mean()), rows_per_s=float(batch / (p50 / 1e3)), device_ms=runner.device_ms(a, c))
 
 
 class PeakMemory:

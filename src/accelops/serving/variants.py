@@ -37,8 +37,9 @@ class Variant:
             raise ServingError(f"variant name {name!r} is not model/runtime/precision/device")
         return cls(*parts)
 
-    def to_dict(self) -> dict:
-        return asdict(self) | {"name": self.name}
+    def fields(self) -> dict[str, str]:
+        """model, runtime, precision and device, as the benchmark's rows and skip list carry them."""
+        return asdict(self)
 
 
 REFERENCE = Variant("teacher", "eager", "fp32", "cpu")
@@ -101,7 +102,7 @@ def plan(bench: BenchmarkParams, with_student: bool) -> tuple[list[Variant], lis
                     if (why := supported(v)) is None:
                         chosen.append(v)
                     else:
-                        skipped.append(v.to_dict() | {"reason": why})
+                        skipped.append(v.fields() | {"name": v.name, "reason": why})
     return chosen, skipped
 
 
