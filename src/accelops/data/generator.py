@@ -87,8 +87,29 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
         raise UnknownScenario(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     if rows <= 0 or days <= 0:
         raise ValueError("rows and days must be positive")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)        # one stream, drawn in a fixed order: same seed, same table
     n_cust = customers or max(1, rows // 4)
+    df, cust = _snapshots(rng, rows, days, start, n_cust)
+    _personal_data(df, cust, rng, n_cust)
+    manifest: dict = {"scenario": scenario, "seed": seed, "rows": rows, "days": days,
+                      "start": start, "customers": n_cust, "severity": severity}
+    concept = _inject(df, scenario, severity, rng, manifest)
+    z = churn_logit(df, concept) + rng.normal(0, 0.5, rows)
+    df["churned"] = (rng.random(rows) < _sigmoid(z)).astype(np.int64)
+    manifest["positive_rate"] = float(df["churned"].mean())
+    if scenario == "label_noise":
+        rate = min(0.5, 0.05 * severity)
+        flipped = np.flatnonzero(rng.random(rows) < rate)
+        df.loc[flipped, "churned"] = 1 - df.loc[flipped, "churned"]
+        manifest["injected"] = {"churned": {"flip_rate": rate, "rows": len(flipped)}}
+        manifest["flipped_rows"] = flipped.tolist()  # row positions in the written file
+    manifest["end"] = (pd.Timestamp(start, tz="UTC") + pd.Timedelta(days=days)).isoformat()
+    return Generated(frame=df, manifest=manifest)
+
+
+def _snapshots(rng: np.random.Generator, rows: int, days: int, start: str,
+               n_cust: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Customer traits, then `rows` snapshots of them in event-time order; (frame, customer per row)."""
     cust = np.arange(rows) % n_cust
     snap = np.arange(rows) // n_cust
     n_snaps = int(snap.max()) + 1
@@ -138,8 +159,11 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
     })
     # rows in event-time order, so row positions (used by manifests) are those of the file
     order = np.lexsort((cust, secs))
-    df = df.iloc[order].reset_index(drop=True)
-    cust = cust[order]
+    return df.iloc[order].reset_index(drop=True), cust[order]
+
+
+def _personal_data(df: pd.DataFrame, cust: np.ndarray, rng: np.random.Generator, n_cust: int) -> None:
+    """Name, email and phone per customer (the PII columns), in place."""
     first = np.array(FIRST)[rng.integers(0, len(FIRST), n_cust)]
     last = np.array(LAST)[rng.integers(0, len(LAST), n_cust)]
     df["full_name"] = (pd.Series(first[cust]) + " " + pd.Series(last[cust])).to_numpy()
@@ -147,9 +171,11 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
     df["email"] = (handle + "@example.com").to_numpy()
     df["phone"] = ("+44 7700 " + pd.Series(900000 + cust).astype(str)).to_numpy()
 
-    manifest: dict = {"scenario": scenario, "seed": seed, "rows": rows, "days": days,
-                      "start": start, "customers": n_cust, "severity": severity}
-    concept = "base"
+
+def _inject(df: pd.DataFrame, scenario: str, severity: float, rng: np.random.Generator, manifest: dict) -> str:
+    """Apply a feature-side scenario in place, recording what and where in `manifest`; returns the
+    label function's concept ("drifted" for concept_drift). label_noise acts on labels, later."""
+    rows = len(df)
     if scenario == "covariate_shift":
         manifest["injected"] = _covariate_shift(df, np.ones(rows, bool), severity)
         manifest["where"] = "all rows"
@@ -162,33 +188,20 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
         df.loc[mask, "channel"] = "marketplace"
         manifest["injected"] = {"channel": {"new_value": "marketplace", "rows": int(mask.sum())}}
     elif scenario == "missing_spike":
-        cols = ["data_usage_gb", "avg_session_minutes", "sessions_last_30d"]
         rate = min(1.0, 0.3 * severity)
         injected = {}
-        for col in cols:
+        for col in ("data_usage_gb", "avg_session_minutes", "sessions_last_30d"):
             mask = rng.random(rows) < rate
             df.loc[mask, col] = np.nan
             injected[col] = {"missing_rate": rate, "rows": int(mask.sum())}
         manifest["injected"] = injected
     elif scenario == "concept_drift":
-        concept = "drifted"
         manifest["injected"] = {"label_function": "drifted",
                                 "changes": ["support_tickets term removed",
                                             "+0.03*(monthly_charges-55) on every plan",
                                             "+0.8 for plan == premium"]}
-
-    z = churn_logit(df, concept) + rng.normal(0, 0.5, rows)
-    df["churned"] = (rng.random(rows) < _sigmoid(z)).astype(np.int64)
-    manifest["positive_rate"] = float(df["churned"].mean())
-
-    if scenario == "label_noise":
-        rate = min(0.5, 0.05 * severity)
-        flipped = np.flatnonzero(rng.random(rows) < rate)
-        df.loc[flipped, "churned"] = 1 - df.loc[flipped, "churned"]
-        manifest["injected"] = {"churned": {"flip_rate": rate, "rows": len(flipped)}}
-        manifest["flipped_rows"] = flipped.tolist()  # row positions in the written file
-    manifest["end"] = (pd.Timestamp(start, tz="UTC") + pd.Timedelta(days=days)).isoformat()
-    return Generated(frame=df, manifest=manifest)
+        return "drifted"
+    return "base"
 
 
 def _covariate_shift(df: pd.DataFrame, mask: np.ndarray, severity: float) -> dict:
