@@ -350,14 +350,38 @@ class BenchmarkParams(_Section):
         return self
 
 
+class GateParams(_Section):
+    """The promotion gate's rules (accelops.registry.rules): absolute floors and ceilings that bind every
+    candidate, the first model included, and comparisons with @champion re-scored on the same holdout."""
+    min_auc_gain: float = Field(0.0, description="The challenger's test AUC must exceed the champion's (re-scored "
+                                "on the same holdout) by more than this")
+    promote_ties: bool = Field(False, description="Promote a gain of exactly min_auc_gain (a tie); off: ties keep "
+                               "the champion")
+    tolerance: float = Field(0.01, ge=0, description="Non-inferiority margin: the lower bound of the paired-bootstrap "
+                             "95% interval of the AUC gain must be above -tolerance")
+    slice_tolerance: float = Field(0.02, ge=0, description="Per slice value with at least evaluate.min_slice_support "
+                                   "rows: fail when its AUC gain is below -slice_tolerance or its 95% interval lies "
+                                   "entirely below zero")
+    bootstrap: int = Field(200, ge=20, description="Paired bootstrap resamples (the same resamples for both models)")
+    min_auc: float | None = Field(0.6, ge=0, le=1, description="Floor on the test ROC-AUC, for every candidate "
+                                  "(null: no floor)")
+    min_pr_auc: float | None = Field(None, ge=0, le=1, description="Floor on the test PR-AUC (null: no floor)")
+    max_ece: float | None = Field(0.05, ge=0, description="Ceiling on the expected calibration error after "
+                                  "temperature scaling (null: no ceiling)")
+    max_fairness_gap: float | None = Field(0.2, ge=0, description="Ceiling on the largest demographic-parity or "
+                                           "equal-opportunity difference over evaluate.sensitive (null: none)")
+    max_robustness_drop: float | None = Field(0.05, ge=0, description="Ceiling on the test AUC drop under each "
+                                              "perturbation at its mildest strength (null: none)")
+    dry_run: bool = Field(False, description="Decide and record (DRY_RUN) without moving @champion")
+
+
 class RegisterParams(_Section):
     """MLflow tracking and the model registry; the promotion gate against @champion."""
     tracking_uri: str | None = Field(None, description="MLflow tracking URI (null = sqlite:///<workdir>/mlflow/"
                                      "mlflow.db)")
     experiment: str = Field(description="MLflow experiment of the training runs")
     model_name: str = Field(description="Registered model name (@champion is its serving alias)")
-    min_auc_gain: float = Field(0.0, description="Promote only when the challenger's test AUC >= the champion's "
-                                "(re-scored on the same holdout) + this")
+    gate: GateParams = Field(GateParams(), description="The promotion gate's rules")
 
 
 class MonitorParams(_Section):

@@ -24,6 +24,7 @@ from accelops.training.schema import TrainingSummary
 from accelops.validation.batch_check import BatchReport
 from accelops.validation.profile import ReferenceSummary
 from accelops.pipeline import batch_stages, stages
+from accelops.pipeline.batch_stages import NoChampion
 
 # Stages write files and registries: never serve them from a cache.
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
@@ -89,7 +90,7 @@ def materialize(params: Params) -> MaterializeSummary:
 
 
 @task(name="check-batch", **_stage)
-def check_batch(params: Params, batch: str) -> DriftDecision:
+def check_batch(params: Params, batch: str) -> DriftDecision | NoChampion:
     started = time.time()
     try:
         return batch_stages.check_batch(params, Path(batch))

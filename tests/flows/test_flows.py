@@ -165,3 +165,24 @@ def test_served_deployments_match_what_monitoring_triggers(trained_by_flow):
     assert training.schedules[0].schedule.cron == NIGHTLY
     assert training.parameters["params_path"] == str(path)
     assert monitoring.flow_name == "monitoring"
+
+
+def test_monitoring_without_a_champion_is_a_named_outcome_not_a_crash(tmp_path):
+    """The gate accepted nothing yet (a fresh project): the batch is validated, nothing is scored, the
+    flow completes and records why; `accelops status` says so."""
+    from accelops.registry.status import collect, render
+    from accelops_flows.monitoring import monitoring_flow
+
+    path = write_params(tmp_path)
+    params = load_params(path)
+    batch = tmp_path / "batch.parquet"
+    write(generate(600, 7, "2026-08-01", seed=11, scenario="none"), batch)
+    state = monitoring_flow(batch=str(batch), params_path=str(path), return_state=True)
+    assert state.is_completed()
+    out = state.result()
+    assert out["training"] is None and out["decision"].retrain is False
+    assert out["decision"].reason.startswith("no champion: nothing to compare")
+    assert params.layout.batch_validation_report(batch).exists()            # validated all the same
+    assert json.loads(params.layout.drift_decision_file.read_text())["rows"] == 600
+    text = render(collect(params))
+    assert "champion: none" in text and "no champion: nothing to compare" in text

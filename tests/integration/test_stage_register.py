@@ -49,7 +49,9 @@ def test_first_model_becomes_champion(trained):
     from accelops.registry.promotion import current_champion
 
     params, out = trained.params, trained.out
-    assert out["register"].promoted and out["register"].reason == "no champion yet"
+    assert out["register"].promoted and out["register"].reason.startswith("no champion yet; all ")
+    assert out["register"].comparison is None and {"floor.roc_auc", "ceiling.ece"} <= {
+        r.rule for r in out["register"].rules if r.verdict == "pass"}
     client = tracking.connect(params)
     assert str(current_champion(client, params.register_.model_name).version) == out["register"].version
 
@@ -74,11 +76,13 @@ def test_worse_challenger_is_rejected_and_the_champion_stays(trained_copy):
         stages.register(params, reason="stale benchmark")       # nothing registered with the old table
     stages.benchmark(params)
     decision = stages.register(params, reason="test: worse challenger")
-    assert not decision.promoted
-    assert decision.champion_auc > decision.challenger_auc
+    assert decision.status == "REJECTED"
+    assert decision.comparison.champion_auc > decision.challenger_auc
     assert str(current_champion(client, name).version) == out["register"].version     # unchanged
     tags = client.get_model_version(name, decision.version).tags
-    assert tags["gate.decision"] == "rejected" and "<" in tags["gate.reason"]
+    assert tags["gate.decision"] == "rejected" and "champion.auc_gain" in tags["gate.reason"]
+    assert tags["gate.rule.champion.auc_gain"].startswith("fail value=-")
+    assert json.loads(mlflow.artifacts.load_text(f"runs:/{decision.run_id}/gate/decision.json"))["status"] == "REJECTED"
     run = mlflow.get_run(decision.run_id)
     assert run.data.tags["trigger"] == "test: worse challenger"
     assert {"data_hash", "params_hash", "git_commit", "device", "torch_version"} <= set(run.data.tags)
@@ -97,7 +101,7 @@ def test_model_missing_the_serving_objective_is_registered_not_promoted(trained_
     strict = params.replace(benchmark={"online_p99_ms": 1e-6})          # an objective no variant can meet
     stages.benchmark(strict)
     decision = stages.register(strict, reason="test: too slow to serve")
-    assert not decision.promoted and decision.reason.startswith("misses the serving objective")
+    assert decision.status == "REJECTED" and decision.reason.startswith("serving.online_objective: no variant")
     assert current_champion(client, name).version == before
     assert json.loads(serving_file(params.layout.serving_dir).read_text())["online"] is None
 

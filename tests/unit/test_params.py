@@ -85,7 +85,7 @@ def test_explain_a_section_lists_its_keys_and_names_mapping_entries():
 def test_explain_without_a_key_lists_every_key():
     every = explain()
     assert every.count("\n\n") + 1 == len(key_docs())
-    assert "register.min_auc_gain  float; default 0.0" in every and "evaluate.directional[].delta" in every
+    assert "register.gate.min_auc_gain  float; default 0.0" in every and "evaluate.directional[].delta" in every
 
 
 def test_unknown_key_names_it_and_the_closest_keys():

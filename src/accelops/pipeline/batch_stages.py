@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from accelops.config import Params
 from accelops.data import io
@@ -20,8 +22,19 @@ from accelops.validation.batch_check import BatchReport
 log = logging.getLogger("accelops.monitoring")
 
 
-def check_batch(params: Params, batch: Path) -> DriftDecision:
-    """Validate, score and drift-check `batch`; writes the decision to last_decision.json."""
+class NoChampion(BaseModel):
+    """A monitored batch that was validated but not scored: there is no @champion to compare with (the
+    gate has accepted no model yet). Retraining is the training flow's business, not drift's."""
+    batch: str
+    rows: int
+    retrain: Literal[False] = False
+    reason: str
+    decided_at: str
+
+
+def check_batch(params: Params, batch: Path) -> DriftDecision | NoChampion:
+    """Validate, score and drift-check `batch`; writes the decision to last_decision.json. Without a
+    champion the batch is still validated, and the outcome says there was nothing to compare."""
     import mlflow
 
     from accelops.monitoring.drift import detect_drift
@@ -41,7 +54,12 @@ def check_batch(params: Params, batch: Path) -> DriftDecision:
     client = tracking.connect(params)
     champion = current_champion(client, params.register_.model_name)
     if champion is None:
-        raise _no_champion(params)
+        outcome = NoChampion(batch=str(batch), rows=len(df), decided_at=pd.Timestamp.now(tz="UTC").isoformat(),
+                             reason=f"no champion: nothing to compare (model {params.register_.model_name!r} has no "
+                                    "@champion; the promotion gate has accepted no version yet)")
+        write_model(outcome, lay.drift_decision_file)
+        log.info("%s: %s", batch.name, outcome.reason)
+        return outcome
     model = mlflow.pyfunc.load_model(f"models:/{params.register_.model_name}@{CHAMPION}")
     scores = np.asarray(model.predict(model_inputs(params, df)))
     prediction_log = df[[contract.entity_id, contract.timestamp]].assign(prediction=scores,
@@ -83,9 +101,3 @@ def retraining_data(params: Params, batch: Path) -> Path:
     combined = combined.drop_duplicates([contract.entity_id, contract.timestamp], keep="last")
     out = lay.retraining_data(time.strftime('%Y%m%d-%H%M%S'))
     return io.write_parquet(combined.sort_values(contract.timestamp, kind="stable"), out)
-
-
-def _no_champion(params: Params):
-    from accelops.errors import RegistryError
-
-    return RegistryError(f"model {params.register_.model_name!r} has no @champion yet: run the training flow first")

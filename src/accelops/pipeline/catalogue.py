@@ -76,7 +76,8 @@ STAGE_IO: dict[str, StageIO] = {
         deps=("predictions", "training_set", "model_dir"), outs=("serving_dir",), reports=("benchmark_dir",),
         code=("src/accelops/serving",)),
     "register": StageIO(
-        params=(*_MODEL_INPUTS, "register", "benchmark.enabled", "benchmark.gate"),
+        params=(*_MODEL_INPUTS, "register", "benchmark.enabled", "benchmark.gate", "evaluate.min_slice_support",
+                "evaluate.sensitive", "train.seed"),
         deps=("evaluation_dir", "metrics_file", "training_summary", "training_curves", "validation_report",
               "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),

@@ -3,6 +3,7 @@ reports, evaluation, benchmark and the model; then registration behind the promo
 
 from __future__ import annotations
 
+import tempfile
 import time
 from importlib import metadata
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from accelops.config import Params
 from accelops.evaluation.schema import EvaluationReport
-from accelops.registry.promotion import Registration, register_and_gate
+from accelops.registry.promotion import Candidate, Registration, register_and_gate
 from accelops.serving.schema import BenchmarkResult, Recommendation
 from accelops.training.schema import TrainingSummary
 from accelops.validation.batch_check import BatchReport
@@ -26,7 +27,6 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
     version and apply the gate; `test` carries the features, labels and the challenger's predictions."""
     import mlflow
 
-    from accelops.evaluation.metrics import overall_metrics
     from accelops.registry import tracking
 
     contract = params.model_contract
@@ -39,16 +39,21 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
                                        test["prediction"].head(5).to_numpy(),
                                        serving_dir=params.layout.serving_dir if rec is not None else None)
 
-        def score_champion(uri: str) -> float:
-            champion = mlflow.pyfunc.load_model(uri)
-            return overall_metrics(test[contract.label].to_numpy(), np.asarray(champion.predict(features_only)))["roc_auc"]
+        def score_champion(uri: str) -> np.ndarray:
+            with tempfile.TemporaryDirectory() as tmp:
+                champion = mlflow.pyfunc.load_model(uri, dst_path=tmp)
+                return np.asarray(champion.predict(features_only), dtype=float)
 
-        objective = rec if params.benchmark.gate else None
-        decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id,
-                                     evaluation.overall.roc_auc, score_champion, params.register_.min_auc_gain,
-                                     serving=objective)
-        mlflow.set_tags({"gate.decision": "promoted" if decision.promoted else "rejected",
-                         "gate.reason": decision.reason, "registered_version": decision.version})
+        candidate = Candidate(y=test[contract.label].to_numpy(), p=test["prediction"].to_numpy(float),
+                              slices=test[list(contract.slices)], sensitive=test[list(params.evaluate.sensitive)],
+                              evaluation=evaluation, serving=rec)
+        decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id, candidate,
+                                     score_champion, params.register_.gate,
+                                     serving_checked=params.benchmark.enabled and params.benchmark.gate,
+                                     min_support=params.evaluate.min_slice_support, seed=params.train.seed)
+        mlflow.log_dict(decision.model_dump(mode="json"), "gate/decision.json")
+        mlflow.set_tags({"gate.status": decision.status, "gate.reason": decision.reason[:5000],
+                         "registered_version": decision.version})
     return Registration(**decision.model_dump(), run_id=run.info.run_id, model_uri=model_uri, trigger=reason)
 
 

@@ -1,39 +1,62 @@
-"""Promotion gate: register the challenger; make it @champion when it meets the serving objective
-(some variant within the accuracy tolerance has p99 at batch 1 under the bound, from the
-benchmark), and there is no champion or its test AUC is at least the champion's (+ min_auc_gain),
-both scored on the same current test split.
-The decision and its reason are recorded as tags on the new version. The champion alias only
-moves after every check has passed, so a failure leaves the current champion untouched."""
+"""Promotion: register the challenger, judge it (accelops.registry.rules) and move @champion only
+when every rule passed. The decision record (status, every rule's value, bound and verdict) goes on
+the new version as tags; the alias moves last, so a failure anywhere leaves the champion untouched."""
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from datetime import datetime, timezone
+from typing import Callable, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from accelops.config import GateParams
+from accelops.evaluation.schema import EvaluationReport
+from accelops.registry.rules import (Comparison, RuleResult, absolute_rules, champion_rules, fairness_gap,
+                                     verdict)
 from accelops.serving.schema import Recommendation
 
 CHAMPION = "champion"
+Status = Literal["PROMOTED", "REJECTED", "DRY_RUN"]
 
 
-class GateDecision(BaseModel):
-    """The promotion gate's decision on one registered version, with the figures it compared."""
+class DecisionRecord(BaseModel):
+    """The promotion gate's decision on one registered version: every rule it applied, and why."""
     model_config = ConfigDict(extra="forbid")
+    status: Status
     model_name: str
     version: str
-    promoted: bool
     reason: str
     challenger_auc: float
     champion_version: str | None
-    champion_auc: float | None
+    comparison: Comparison | None           # None when there was no champion to compare with
+    rules: list[RuleResult]
+    decided_at: str
+
+    @property
+    def promoted(self) -> bool:
+        return self.status == "PROMOTED"
 
 
-class Registration(GateDecision):
+class Registration(DecisionRecord):
     """reports/registration.json: the decision, the MLflow run and model it is about, and why it ran."""
     run_id: str
     model_uri: str
     trigger: str
+
+
+class Candidate(BaseModel):
+    """What the gate judges: the challenger's holdout (labels, its predictions, slice and sensitive
+    columns) and its evaluation and serving recommendation (None when the benchmark did not run)."""
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    y: np.ndarray
+    p: np.ndarray
+    slices: pd.DataFrame
+    sensitive: pd.DataFrame | None = None
+    evaluation: EvaluationReport | None
+    serving: Recommendation | None
 
 
 def current_champion(client, name: str):
@@ -45,38 +68,63 @@ def current_champion(client, name: str):
         return None
 
 
-def decide(challenger_auc: float, champion_auc: float | None, min_gain: float) -> tuple[bool, str]:
-    if champion_auc is None:
-        return True, "no champion yet"
-    if not np.isfinite(challenger_auc):
-        return False, "challenger AUC undefined on the test split"
-    if challenger_auc >= champion_auc + min_gain:
-        return True, f"challenger AUC {challenger_auc:.4f} >= champion AUC {champion_auc:.4f} + {min_gain}"
-    return False, f"challenger AUC {challenger_auc:.4f} < champion AUC {champion_auc:.4f} + {min_gain}"
+def judge(candidate: Candidate, champion_p: np.ndarray | None, gate: GateParams, serving_checked: bool,
+          min_support: int, seed: int = 0) -> tuple[bool, str, Comparison | None, list[RuleResult]]:
+    """(passed, reason, comparison with the champion, rules) for `candidate`; `champion_p` is the
+    champion's scores on the same rows (None: no champion)."""
+    rng = np.random.default_rng(seed)
+    gap = None
+    if gate.max_fairness_gap is not None and candidate.evaluation is not None and candidate.sensitive is not None:
+        gap = fairness_gap(candidate.y, candidate.p, candidate.evaluation.threshold.threshold, candidate.sensitive,
+                           min_support, gate.bootstrap, rng)
+    rules = absolute_rules(candidate.evaluation, candidate.serving, serving_checked, gate, gap)
+    comparison = None
+    if champion_p is not None:
+        comparison, relative = champion_rules(candidate.y, candidate.p, champion_p, candidate.slices, gate,
+                                              min_support, seed)
+        rules += relative
+    passed, reason = verdict(rules)
+    if passed and champion_p is None:
+        reason = f"no champion yet; {reason}"
+    return passed, reason, comparison, rules
 
 
-def register_and_gate(client, name: str, model_uri: str, run_id: str, challenger_auc: float,
-                      score_champion: Callable[[str], float], min_gain: float,
-                      serving: Recommendation | None = None) -> GateDecision:
-    """`score_champion(model_uri)` returns the champion's AUC on the challenger's test split;
-    `serving` is the benchmark's recommendation (None: no serving objective checked)."""
+def register_and_gate(client, name: str, model_uri: str, run_id: str, candidate: Candidate,
+                      score_champion: Callable[[str], np.ndarray], gate: GateParams, serving_checked: bool,
+                      min_support: int, seed: int = 0) -> DecisionRecord:
+    """Register `model_uri` as a new version of `name`, judge it against @champion (re-scored on the
+    candidate's rows by `score_champion(uri)`), record the decision on the version, then move the alias."""
     import mlflow
 
+    from accelops.evaluation.metrics import fast_auc
+
     champion = current_champion(client, name)
-    champion_auc = score_champion(f"models:/{name}@{CHAMPION}") if champion else None
-    version = mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version
-    promoted, reason = decide(challenger_auc, champion_auc, min_gain)
-    if serving is not None and not serving.meets_online_objective:
-        promoted, reason = False, f"misses the serving objective: {serving.online_reason}"
-    decision = GateDecision(model_name=name, version=str(version), promoted=promoted, reason=reason,
-                            challenger_auc=challenger_auc, champion_version=str(champion.version) if champion else None,
-                            champion_auc=champion_auc)
-    tags = {"gate.decision": "promoted" if promoted else "rejected", "gate.reason": reason,
-            "gate.challenger_auc": f"{challenger_auc:.6f}",
-            "gate.champion_version": str(decision.champion_version),
-            "gate.champion_auc": "none" if champion_auc is None else f"{champion_auc:.6f}"}
-    for key, value in tags.items():
-        client.set_model_version_tag(name, str(version), key, value)
-    if promoted:
-        client.set_registered_model_alias(name, CHAMPION, str(version))
-    return decision
+    champion_p = score_champion(f"models:/{name}@{CHAMPION}") if champion else None
+    version = str(mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version)
+    passed, reason, comparison, rules = judge(candidate, champion_p, gate, serving_checked, min_support, seed)
+    status: Status = ("DRY_RUN" if gate.dry_run else "PROMOTED") if passed else "REJECTED"
+    record = DecisionRecord(status=status, model_name=name, version=version, reason=reason,
+                            challenger_auc=fast_auc(candidate.y, candidate.p),
+                            champion_version=str(champion.version) if champion else None, comparison=comparison,
+                            rules=rules, decided_at=datetime.now(timezone.utc).isoformat())
+    for key, value in decision_tags(record).items():
+        client.set_model_version_tag(name, version, key, value)
+    if record.promoted:
+        client.set_registered_model_alias(name, CHAMPION, version)
+    return record
+
+
+def decision_tags(record: DecisionRecord) -> dict[str, str]:
+    """The decision as model-version tags: status, reason, the comparison, and one tag per rule
+    (MLflow-safe names: slice.region=north becomes gate.rule.slice.region_north)."""
+    tags = {"gate.status": record.status, "gate.decision": record.status.lower(),
+            "gate.reason": record.reason[:5000], "gate.challenger_auc": f"{record.challenger_auc:.6f}",
+            "gate.champion_version": str(record.champion_version)}
+    if record.comparison is not None:
+        c = record.comparison
+        tags |= {"gate.champion_auc": f"{c.champion_auc:.6f}", "gate.auc_gain": f"{c.gain:+.6f}",
+                 "gate.auc_gain_ci": f"[{c.low:+.6f}, {c.high:+.6f}]"}
+    for r in record.rules:
+        shown = "" if r.value is None else f" value={r.value:.6g}"
+        tags[re.sub(r"[^A-Za-z0-9_\-. :/]", "_", f"gate.rule.{r.rule}")[:250]] = f"{r.verdict}{shown}" + ("" if r.bound is None else f" bound={r.bound:g}")
+    return tags

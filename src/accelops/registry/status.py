@@ -60,7 +60,8 @@ def render(facts: dict) -> str:
     d = facts["last_drift_decision"]
     if d:
         lines.append(f"last drift decision: {'RETRAIN' if d['retrain'] else 'no retraining'}: {d['reason']}")
-        lines.append(f"  report: {d['html']}")
+        if d.get("html"):
+            lines.append(f"  report: {d['html']}")
     else:
         lines.append("last drift decision: none yet")
     return "\n".join(lines)
