@@ -81,7 +81,11 @@ def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
 
 @task(name="register", **_stage)
 def register(params: Params, reason: str) -> Registration:
-    return stages.register(params, reason)
+    result = stages.register(params, reason)
+    create_table_artifact(
+        table=[r.model_dump() for r in result.rules], key="gate-decision",
+        description=f"Promotion gate: v{result.version} {result.status}: {result.reason}"[:2000])
+    return result
 
 
 @task(name="materialize", retries=2, retry_delay_seconds=5, **_stage)

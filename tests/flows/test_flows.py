@@ -70,6 +70,8 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     assert "ACCEPTED" in validation.data and "suite version" in validation.data
     table = artifacts["serving-benchmark"]      # the variant table, also in the Prefect UI
     assert table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
+    gate = artifacts["gate-decision"]           # every rule's value, bound and verdict, in the Prefect UI
+    assert gate.type == "table" and "floor.roc_auc" in gate.data and "PROMOTED" in gate.description
 
 
 def test_bench_and_online_predict_commands_use_the_champion(flow_copy):

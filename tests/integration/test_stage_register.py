@@ -104,6 +104,8 @@ def test_model_missing_the_serving_objective_is_registered_not_promoted(trained_
     assert decision.status == "REJECTED" and decision.reason.startswith("serving.online_objective: no variant")
     assert current_champion(client, name).version == before
     assert json.loads(serving_file(params.layout.serving_dir).read_text())["online"] is None
+    bench = json.loads(params.layout.benchmark_result.read_text())      # measured twice before refusing
+    assert bench["conditions"]["remeasured"] and "load average" in bench["recommendation"]["online_reason"]
 
 
 def test_status_reports_champion_and_decisions(trained):

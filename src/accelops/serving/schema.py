@@ -68,6 +68,15 @@ class BenchmarkRow(_Record):
     pareto: bool = False             # on the p99 / cost Pareto front
 
 
+class Conditions(_Record):
+    """What the timings were taken under: a shared machine's load changes tail latencies several-fold."""
+    threads: int
+    cores: int
+    load_average_start: float          # 1-minute load average when the benchmark began
+    load_average_end: float
+    remeasured: list[str] = []         # variants timed again at batch 1 before refusing the online objective
+
+
 class BenchmarkResult(_Record):
     enabled: Literal[True] = True
     schema_version: Literal[1] = 1
@@ -85,6 +94,7 @@ class BenchmarkResult(_Record):
     price_per_hour: dict[str, float]
     rows: list[BenchmarkRow]
     recommendation: Recommendation
+    conditions: Conditions
     seconds: float
 
 
