@@ -6,8 +6,9 @@ on the AUC drop under each perturbation's mildest strength, and the serving obje
 rules compare the challenger with the champion re-scored on the same holdout (never numbers from
 different test sets), with a paired bootstrap (the same resamples for both models) for the
 interval of each AUC difference: the point gain must exceed `min_auc_gain` (a tie promotes only with
-`promote_ties`), the gain's lower bound must stay above -`tolerance`, and every slice value with
-enough support must not regress beyond -`slice_tolerance` (its lower bound). A rule whose input is
+`promote_ties`) and the gain's lower bound must stay above -`tolerance` (non-inferiority, proven
+overall); every slice value with enough support must not regress: its gain may not fall below
+-`slice_tolerance`, nor its whole interval below zero (a significant loss). A rule whose input is
 missing fails; a rule switched off in params (null bound) is skipped.
 """
 
@@ -175,10 +176,12 @@ def champion_rules(y: np.ndarray, p_new: np.ndarray, p_champion: np.ndarray, sli
             if len(idx) < min_support or not 0 < ys.sum() < len(ys):
                 continue
             s_old, s_gain, s_low, s_high = paired_auc_gain(ys, p_new[idx], p_champion[idx], gate.bootstrap, rng)
-            out.append(_rule(f"slice.{col}={value}", bool(np.isfinite(s_low) and s_low > -gate.slice_tolerance),
-                             s_low, -gate.slice_tolerance,
+            regressed = s_gain < -gate.slice_tolerance or s_high < 0
+            out.append(_rule(f"slice.{col}={value}", bool(np.isfinite(s_gain) and not regressed), s_gain,
+                             -gate.slice_tolerance,
                              f"{col}={value} (n={len(idx)}): AUC gain {s_gain:+.4f} over {s_old:.4f}, 95% interval "
-                             f"[{s_low:+.4f}, {s_high:+.4f}] (lower bound must be > {-gate.slice_tolerance})"))
+                             f"[{s_low:+.4f}, {s_high:+.4f}] (fails below {-gate.slice_tolerance} or when the "
+                             "interval lies below zero)"))
     return cmp, out
 
 
