@@ -240,6 +240,62 @@ def status(as_json: bool = typer.Option(False, "--json"), params: Optional[Path]
 
 
 @app.command()
+def history(at: Optional[str] = typer.Option(None, "--at", help="ISO time: which version was champion then"),
+            as_json: bool = typer.Option(False, "--json"), params: Optional[Path] = ParamsOpt) -> None:
+    """Every move of @champion (who, when, from, to, why, the gate's status), from the tracking backend."""
+    from datetime import datetime, timezone
+
+    from accelops.registry import history as h
+
+    hist = h.for_params(_params(params))
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise AccelopsError(f"--at {at!r}: not an ISO time (e.g. 2026-11-29T06:00:00+00:00)") from None
+        event = hist.at(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+        if as_json:
+            _echo_json(event and event.model_dump())
+        else:
+            typer.echo(f"champion at {at}: " + (f"v{event.to_version} (since {event.at}, {event.action} by "
+                                                f"{event.who}: {event.reason})" if event else "none"))
+        return
+    events = hist.events()
+    if as_json:
+        _echo_json([e.model_dump() for e in events])
+        return
+    for e in events:
+        typer.echo(f"{e.at}  {e.action:8} v{e.from_version or '-'} -> v{e.to_version}  by {e.who}  "
+                   f"[{e.decision_status or '-'}]  {e.reason}")
+    if not events:
+        typer.echo("no champion yet")
+
+
+@app.command()
+def rollback(reason: str = typer.Option(..., "--reason", help="why (recorded in the history)"),
+             to: Optional[str] = typer.Option(None, "--to", help="version (default: the one the champion replaced)"),
+             force: bool = typer.Option(False, "--force", help="allow a version that never passed the gate"),
+             params: Optional[Path] = ParamsOpt) -> None:
+    """Move @champion back (to the version it replaced, or --to VERSION) and record it."""
+    from accelops.registry import history as h
+
+    event = h.rollback(h.for_params(_params(params)), reason, to, force)
+    typer.echo(f"@champion v{event.from_version} -> v{event.to_version} (rollback, recorded at {event.at})")
+
+
+@app.command()
+def promote(version: str = typer.Argument(..., help="the version to make @champion"),
+            reason: str = typer.Option(..., "--reason", help="why (recorded in the history)"),
+            force: bool = typer.Option(False, "--force", help="allow a version that never passed the gate"),
+            params: Optional[Path] = ParamsOpt) -> None:
+    """An audited override: make VERSION @champion and record who, when and why."""
+    from accelops.registry import history as h
+
+    event = h.promote(h.for_params(_params(params)), version, reason, force)
+    typer.echo(f"@champion v{event.from_version} -> v{event.to_version} (override, recorded at {event.at})")
+
+
+@app.command()
 def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = typer.Option(0),
        params: Optional[Path] = ParamsOpt) -> None:
     """Open the MLflow or Prefect UI on 127.0.0.1 over this project's local state."""

@@ -230,6 +230,11 @@ class Layout(BaseModel):
         return self.mlflow_dir / "artifacts"
 
     @property
+    def champion_lock(self) -> Path:
+        """Serialises moves of @champion (compare-and-set) between processes on this machine."""
+        return self.workdir / "locks" / "champion.lock"
+
+    @property
     def feast_dir(self) -> Path:
         return self.workdir / "feast"
 

@@ -162,11 +162,12 @@ def test_served_deployments_match_what_monitoring_triggers(trained_by_flow):
     from accelops_flows.serve import NIGHTLY, deployments
 
     path = trained_by_flow[0].path
-    training, monitoring = deployments(str(path))
+    training, monitoring, rollback, promote = deployments(str(path))
     assert f"{training.flow_name}/{training.name}" == TRAINING_DEPLOYMENT
     assert training.schedules[0].schedule.cron == NIGHTLY
     assert training.parameters["params_path"] == str(path)
     assert monitoring.flow_name == "monitoring"
+    assert (rollback.flow_name, promote.flow_name) == ("rollback", "promote")
 
 
 def test_monitoring_without_a_champion_is_a_named_outcome_not_a_crash(tmp_path):
@@ -188,3 +189,20 @@ def test_monitoring_without_a_champion_is_a_named_outcome_not_a_crash(tmp_path):
     assert json.loads(params.layout.drift_decision_file.read_text())["rows"] == 600
     text = render(collect(params))
     assert "champion: none" in text and "no champion: nothing to compare" in text
+
+
+def test_rollback_and_promote_flows_move_the_champion_and_record_the_flow_run(flow_copy):
+    from accelops.errors import RegistryError
+    from accelops.registry import history
+    from accelops.pipeline import stages
+    from accelops_flows.champion import promote_flow, rollback_flow
+
+    path, params, _ = flow_copy
+    ties = params.replace(register={"gate": {**params.register_.gate.model_dump(), "promote_ties": True}})
+    assert stages.register(ties, reason="test: v2").status == "PROMOTED"
+    event = rollback_flow(reason="test: from the UI", params_path=str(path))
+    assert (event["from_version"], event["to_version"]) == ("2", "1") and event["who"].startswith("prefect flow run")
+    assert promote_flow(version="2", reason="test: back", params_path=str(path))["to_version"] == "2"
+    state = promote_flow(version="2", reason="test: again", params_path=str(path), return_state=True)
+    assert state.is_failed() and isinstance(state.result(raise_on_failure=False), RegistryError)
+    assert [e.action for e in history.for_params(params).events()] == ["promote", "promote", "rollback", "override"]

@@ -24,6 +24,7 @@ STATE_REASONS = {
     "pii_key_file": "the PII hashing key: a secret, never versioned",
     "quarantine_dir": "raw rejected rows (may hold PII): local only, written only when rows fail",
     "checkpoints_dir": "crash-recovery checkpoints, removed when training completes",
+    "champion_lock": "serialises moves of @champion between processes (compare-and-set)",
 }
 
 
@@ -81,7 +82,7 @@ STAGE_IO: dict[str, StageIO] = {
         deps=("evaluation_dir", "metrics_file", "training_summary", "training_curves", "validation_report",
               "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),
-        reports=("registration_file",), code=("src/accelops/registry",), state=("mlflow_dir",)),
+        reports=("registration_file",), code=("src/accelops/registry",), state=("mlflow_dir", "champion_lock")),
     "materialize": StageIO(
         params=("dataset.entity_id", "dataset.timestamp", "features"), deps=("features_table",),
         reports=("materialize_report",), code=("src/accelops/features",), state=("feast_dir",)),

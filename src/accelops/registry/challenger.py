@@ -12,6 +12,7 @@ import pandas as pd
 
 from accelops.config import Params
 from accelops.evaluation.schema import EvaluationReport
+from accelops.registry import history
 from accelops.registry.promotion import Candidate, Registration, register_and_gate
 from accelops.serving.schema import BenchmarkResult, Recommendation
 from accelops.training.schema import TrainingSummary
@@ -47,7 +48,7 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
         candidate = Candidate(y=test[contract.label].to_numpy(), p=test["prediction"].to_numpy(float),
                               slices=test[list(contract.slices)], sensitive=test[list(params.evaluate.sensitive)],
                               evaluation=evaluation, serving=rec)
-        decision = register_and_gate(client, params.register_.model_name, model_uri, run.info.run_id, candidate,
+        decision = register_and_gate(history.for_params(params, client), model_uri, run.info.run_id, candidate,
                                      score_champion, params.register_.gate,
                                      serving_checked=params.benchmark.enabled and params.benchmark.gate,
                                      min_support=params.evaluate.min_slice_support, seed=params.train.seed)

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict
 
 from accelops.config import GateParams
 from accelops.evaluation.schema import EvaluationReport
+from accelops.registry.history import CHALLENGER, CHAMPION, ChampionHistory, ChampionMoved
 from accelops.registry.rules import (Comparison, RuleResult, absolute_rules, champion_rules, fairness_gap,
                                      verdict)
 from accelops.serving.schema import Recommendation
 
-CHAMPION = "champion"
 Status = Literal["PROMOTED", "REJECTED", "DRY_RUN"]
 
 
@@ -89,28 +89,33 @@ def judge(candidate: Candidate, champion_p: np.ndarray | None, gate: GateParams,
     return passed, reason, comparison, rules
 
 
-def register_and_gate(client, name: str, model_uri: str, run_id: str, candidate: Candidate,
+def register_and_gate(history: ChampionHistory, model_uri: str, run_id: str, candidate: Candidate,
                       score_champion: Callable[[str], np.ndarray], gate: GateParams, serving_checked: bool,
                       min_support: int, seed: int = 0) -> DecisionRecord:
-    """Register `model_uri` as a new version of `name`, judge it against @champion (re-scored on the
-    candidate's rows by `score_champion(uri)`), record the decision on the version, then move the alias."""
+    """Register `model_uri` as a new version (@challenger), judge it against @champion (re-scored on the
+    candidate's rows by `score_champion(uri)`), then move @champion by compare-and-set and record the
+    decision on the version. A champion that moved meanwhile turns a pass into a rejection."""
     import mlflow
 
     from accelops.evaluation.metrics import fast_auc
 
-    champion = current_champion(client, name)
+    client, name = history.client, history.name
+    champion = history.current()
     champion_p = score_champion(f"models:/{name}@{CHAMPION}") if champion else None
     version = str(mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version)
+    client.set_registered_model_alias(name, CHALLENGER, version)
     passed, reason, comparison, rules = judge(candidate, champion_p, gate, serving_checked, min_support, seed)
     status: Status = ("DRY_RUN" if gate.dry_run else "PROMOTED") if passed else "REJECTED"
+    if status == "PROMOTED":
+        try:
+            history.move(version, "promote", reason, expected_from=champion, decision_status=status)
+        except ChampionMoved as exc:
+            status, reason = "REJECTED", f"{exc} ({reason})"
     record = DecisionRecord(status=status, model_name=name, version=version, reason=reason,
-                            challenger_auc=fast_auc(candidate.y, candidate.p),
-                            champion_version=str(champion.version) if champion else None, comparison=comparison,
-                            rules=rules, decided_at=datetime.now(timezone.utc).isoformat())
+                            challenger_auc=fast_auc(candidate.y, candidate.p), champion_version=champion,
+                            comparison=comparison, rules=rules, decided_at=datetime.now(timezone.utc).isoformat())
     for key, value in decision_tags(record).items():
         client.set_model_version_tag(name, version, key, value)
-    if record.promoted:
-        client.set_registered_model_alias(name, CHAMPION, version)
     return record
 
 
