@@ -156,6 +156,15 @@ class Layout(BaseModel):
         return self.reports / "metrics.json"
 
     @property
+    def model_card(self) -> Path:
+        """The last registered version's model card (Markdown; model_card.html beside it)."""
+        return self.reports / "model_card" / "model_card.md"
+
+    @property
+    def model_card_html(self) -> Path:
+        return self.model_card.with_suffix(".html")
+
+    @property
     def registration_file(self) -> Path:
         return self.reports / "registration.json"
 
@@ -228,6 +237,11 @@ class Layout(BaseModel):
     @property
     def mlflow_artifacts(self) -> Path:
         return self.mlflow_dir / "artifacts"
+
+    @property
+    def dvc_lock(self) -> Path:
+        """DVC's record of the revision of every stage's outputs (read for provenance)."""
+        return self.root / "dvc.lock"
 
     @property
     def champion_lock(self) -> Path:

@@ -85,6 +85,8 @@ def register(params: Params, reason: str) -> Registration:
     create_table_artifact(
         table=[r.model_dump() for r in result.rules], key="gate-decision",
         description=f"Promotion gate: v{result.version} {result.status}: {result.reason}"[:2000])
+    create_markdown_artifact(markdown=params.layout.model_card.read_text(), key="model-card",
+                             description=f"Model card of v{result.version} (also on its MLflow run: model_card/)")
     return result
 
 

@@ -72,6 +72,7 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     assert table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
     gate = artifacts["gate-decision"]           # every rule's value, bound and verdict, in the Prefect UI
     assert gate.type == "table" and "floor.roc_auc" in gate.data and "PROMOTED" in gate.description
+    assert artifacts["model-card"].data.startswith("# Model card:")
 
 
 def test_bench_and_online_predict_commands_use_the_champion(flow_copy):

@@ -56,6 +56,33 @@ def test_first_model_becomes_champion(trained):
     assert str(current_champion(client, params.register_.model_name).version) == out["register"].version
 
 
+
+def test_every_version_carries_provenance_datasets_and_a_model_card(trained):
+    import mlflow
+
+    from accelops.hashing import file_sha256
+    from accelops.registry import tracking
+
+    params, reg = trained.params, trained.out["register"]
+    client = tracking.connect(params)
+    tags = client.get_model_version(params.register_.model_name, reg.version).tags
+    assert tags["prov.training_set_sha256"] == file_sha256(params.layout.training_set)
+    assert tags["prov.parent_champion"] == "None" and tags["prov.feature_service"] == params.features.feature_service
+    assert tags["prov.git_commit"] and tags["prov.validation_suite_version"] != "None"
+    inputs = mlflow.get_run(reg.run_id).inputs.dataset_inputs
+    assert {(i.dataset.name, i.tags[0].value) for i in inputs} == {("training_set", "training"),
+                                                                  ("test_split", "evaluation")}
+    card = params.layout.model_card.read_text()
+    assert card.startswith(f"# Model card: {params.register_.model_name} v{reg.version}")
+    for section in ("Gate decision: PROMOTED", "## Intended use", "## Metrics", "## Slices", "## Calibration",
+                    "## Fairness", "## Robustness", "## Serving", "## Gate rules", "## Limitations"):
+        assert section in card
+    assert "<table>" in params.layout.model_card_html.read_text()
+    listed = {a.path for a in client.list_artifacts(reg.run_id, "model_card")}
+    assert listed == {"model_card/model_card.md", "model_card/model_card.html"}
+    assert "@example.com" not in card                                     # aggregates only, no PII
+
+
 def test_worse_challenger_is_rejected_and_the_champion_stays(trained_copy):
     import mlflow
 

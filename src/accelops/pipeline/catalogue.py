@@ -25,6 +25,7 @@ STATE_REASONS = {
     "quarantine_dir": "raw rejected rows (may hold PII): local only, written only when rows fail",
     "checkpoints_dir": "crash-recovery checkpoints, removed when training completes",
     "champion_lock": "serialises moves of @champion between processes (compare-and-set)",
+    "dvc_lock": "DVC's own record of the data revision, read for the version's provenance",
 }
 
 
@@ -77,12 +78,13 @@ STAGE_IO: dict[str, StageIO] = {
         deps=("predictions", "training_set", "model_dir"), outs=("serving_dir",), reports=("benchmark_dir",),
         code=("src/accelops/serving",)),
     "register": StageIO(
-        params=(*_MODEL_INPUTS, "register", "benchmark.enabled", "benchmark.gate", "evaluate.min_slice_support",
-                "evaluate.sensitive", "train.seed"),
+        params=("dataset", "features", "register", "benchmark.enabled", "benchmark.gate",
+                "evaluate.min_slice_support", "evaluate.sensitive", "train.seed", "train.split"),
         deps=("evaluation_dir", "metrics_file", "training_summary", "training_curves", "validation_report",
               "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),
-        reports=("registration_file",), code=("src/accelops/registry",), state=("mlflow_dir", "champion_lock")),
+        reports=("registration_file", "model_card", "model_card_html"), code=("src/accelops/registry",),
+        state=("mlflow_dir", "champion_lock", "dvc_lock")),
     "materialize": StageIO(
         params=("dataset.entity_id", "dataset.timestamp", "features"), deps=("features_table",),
         reports=("materialize_report",), code=("src/accelops/features",), state=("feast_dir",)),

@@ -55,6 +55,11 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
         mlflow.log_dict(decision.model_dump(mode="json"), "gate/decision.json")
         mlflow.set_tags({"gate.status": decision.status, "gate.reason": decision.reason[:5000],
                          "registered_version": decision.version})
+        provenance = _provenance(params, validation) | {"parent_champion": str(decision.champion_version)}
+        for key, value in provenance.items():
+            client.set_model_version_tag(params.register_.model_name, decision.version, f"prov.{key}", value)
+        _log_datasets(params, test)
+        _model_card(params, decision, training, evaluation, benchmark, provenance)
     return Registration(**decision.model_dump(), run_id=run.info.run_id, model_uri=model_uri, trigger=reason)
 
 
@@ -93,6 +98,56 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
     if (lay.data_docs / "index.html").exists():
         mlflow.log_artifacts(str(lay.data_docs), artifact_path="data_docs")
     mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
+
+
+def _provenance(params: Params, validation: BatchReport | None) -> dict[str, str]:
+    """Where the version comes from: data and params hashes, code and DVC revisions, suite version, the
+    feature service and its views (recorded on the model version as prov.* tags and in its card)."""
+    import yaml
+
+    from accelops.hashing import file_sha256, json_digest
+    from accelops.registry import tracking
+
+    lay = params.layout
+    dvc = (yaml.safe_load(lay.dvc_lock.read_text()) or {}).get("stages", {}) if lay.dvc_lock.exists() else {}
+    history_md5 = next((o.get("md5") for o in dvc.get("generate", {}).get("outs", [])
+                        if lay.root / o.get("path", "") == lay.history), None)
+    views = {n: v.features for n, v in params.features.views.items()}
+    return {"training_set_sha256": file_sha256(lay.training_set), "params_hash": tracking.params_hash(params),
+            "git_commit": tracking.git_commit(lay.root), "dvc_history_md5": str(history_md5),
+            "feature_service": params.features.feature_service, "feature_views": json_digest(views, 16)} | {
+        k.replace(".", "_"): v for k, v in _provenance_tags(validation).items()}
+
+
+def _log_datasets(params: Params, test: pd.DataFrame) -> None:
+    """The training set and the test split as MLflow datasets (schema, digest, source; no upload), so the
+    run lists them in the MLflow UI."""
+    import mlflow
+
+    lay = params.layout
+    training = pd.read_parquet(lay.training_set)
+    mlflow.log_input(mlflow.data.from_pandas(training, source=str(lay.training_set), name="training_set",
+                                             targets=params.dataset.label), context="training")
+    mlflow.log_input(mlflow.data.from_pandas(test, source=str(lay.predictions), name="test_split",
+                                             targets=params.dataset.label, predictions="prediction"),
+                     context="evaluation")
+
+
+def _model_card(params: Params, decision, training: TrainingSummary, evaluation: EvaluationReport,
+                benchmark: BenchmarkResult | None, provenance: dict[str, str]) -> None:
+    """The version's model card, Markdown and HTML, on the run (model_card/) and in the reports."""
+    import mlflow
+
+    from accelops.registry import model_card
+
+    text = model_card.render(params, decision, training, evaluation, benchmark, provenance)
+    page = model_card.html(text, f"{params.register_.model_name} v{decision.version}")
+    lay = params.layout
+    lay.model_card.parent.mkdir(parents=True, exist_ok=True)
+    lay.model_card.write_text(text)
+    lay.model_card_html.write_text(page)
+    mlflow.log_text(text, "model_card/model_card.md")
+    mlflow.log_text(page, "model_card/model_card.html")
 
 
 def _provenance_tags(validation: BatchReport | None) -> dict[str, str]:
