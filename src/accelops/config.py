@@ -382,6 +382,11 @@ class RegisterParams(_Section):
     experiment: str = Field(description="MLflow experiment of the training runs")
     model_name: str = Field(description="Registered model name (@champion is its serving alias)")
     gate: GateParams = Field(GateParams(), description="The promotion gate's rules")
+    approval: Literal["auto", "manual"] = Field("auto", description="auto: a version that passes the gate becomes "
+                                                "@champion; manual: it waits as PENDING_APPROVAL for a person's "
+                                                "approve/reject in the Prefect UI (the training flow pauses)")
+    approval_timeout_s: int = Field(3600, gt=0, description="Seconds the training flow waits for that decision; "
+                                    "no decision rejects the version")
 
 
 class MonitorParams(_Section):

@@ -31,5 +31,11 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
     timed("evaluate", t.evaluate, params)
     timed("benchmark", t.benchmark, params)
     timed("register", t.register, params, reason)
+    if results["register"].status == "PENDING_APPROVAL":
+        from accelops.registry.promotion import Registration
+        from accelops_flows.approval import approval_flow
+
+        decided = approval_flow(registration=results["register"].model_dump(mode="json"), params_path=params_path)
+        results["register"] = Registration.model_validate(decided)
     timed("materialize", t.materialize, params)
     return {"timings": timings, **results}

@@ -207,3 +207,77 @@ def test_rollback_and_promote_flows_move_the_champion_and_record_the_flow_run(fl
     state = promote_flow(version="2", reason="test: again", params_path=str(path), return_state=True)
     assert state.is_failed() and isinstance(state.result(raise_on_failure=False), RegistryError)
     assert [e.action for e in history.for_params(params).events()] == ["promote", "promote", "rollback", "override"]
+
+
+def _paused_run(flow_name: str, timeout: float = 120):
+    """The id of a paused run of `flow_name`, as the Prefect UI lists it."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                    any_=[StateType.PAUSED]))))
+            if runs:
+                return runs[0].id
+            time.sleep(0.5)
+    raise AssertionError(f"no paused {flow_name} run within {timeout} s")
+
+
+def _pending(params, reason):
+    from accelops.pipeline import stages
+
+    manual = params.replace(register={"approval": "manual",
+                                      "gate": {**params.register_.gate.model_dump(), "promote_ties": True}})
+    pending = stages.register(manual, reason=reason)
+    assert pending.status == "PENDING_APPROVAL"
+    return pending
+
+
+def test_manual_approval_approve_and_reject_through_the_api_as_the_ui_does(flow_copy):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect.flow_runs import resume_flow_run
+
+    from accelops.registry import history
+    from accelops_flows.approval import approval_flow
+
+    path, params, _ = flow_copy
+    hist = history.for_params(params)
+    pending = _pending(params, "test: waits for a person")
+    assert hist.current() == "1"                                   # nothing moves before the decision
+    for approve, expected, champion in ((True, "PROMOTED", pending.version), (False, "REJECTED", pending.version)):
+        if not approve:
+            pending = _pending(params, "test: waits again")
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(approval_flow, registration=pending.model_dump(mode="json"), params_path=str(path))
+            resume_flow_run(_paused_run("approval"), run_input={"approve": approve, "reason": f"test: {expected}"})
+            decided = running.result(timeout=120)
+        assert decided["status"] == expected and hist.current() == champion
+        tags = hist.client.get_model_version(params.register_.model_name, pending.version).tags
+        assert tags["gate.status"] == expected and f"test: {expected}" in tags["gate.approval"]
+    assert [e.action for e in hist.events()] == ["promote", "promote"]
+    assert hist.events()[-1].reason.startswith("approved by approver via prefect flow run")
+
+
+def test_manual_approval_times_out_as_a_rejection(flow_copy):
+    import yaml
+
+    from accelops.registry import history
+    from accelops_flows.approval import approval_flow
+
+    path, params, _ = flow_copy
+    raw = yaml.safe_load(path.read_text())
+    raw["register"]["approval_timeout_s"] = 2
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    pending = _pending(params, "test: nobody answers")
+    decided = approval_flow(registration=pending.model_dump(mode="json"), params_path=str(path))
+    assert decided["status"] == "REJECTED" and "no decision within 2 s" in decided["reason"]
+    assert history.for_params(params).current() == "1"

@@ -51,7 +51,8 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
         decision = register_and_gate(history.for_params(params, client), model_uri, run.info.run_id, candidate,
                                      score_champion, params.register_.gate,
                                      serving_checked=params.benchmark.enabled and params.benchmark.gate,
-                                     min_support=params.evaluate.min_slice_support, seed=params.train.seed)
+                                     min_support=params.evaluate.min_slice_support, seed=params.train.seed,
+                                     manual=params.register_.approval == "manual")
         mlflow.log_dict(decision.model_dump(mode="json"), "gate/decision.json")
         mlflow.set_tags({"gate.status": decision.status, "gate.reason": decision.reason[:5000],
                          "registered_version": decision.version})

@@ -62,7 +62,7 @@ class ChampionHistory:
             return None
 
     def move(self, to_version: str, action: Action, reason: str, expected_from: str | None,
-             decision_status: str | None = None) -> ChampionEvent:
+             decision_status: str | None = None, who: str | None = None) -> ChampionEvent:
         """Point @champion at `to_version` if it still points at `expected_from`, and record the event."""
         from filelock import FileLock
 
@@ -73,7 +73,7 @@ class ChampionHistory:
                 raise ChampionMoved(f"{self.name}: @champion is v{found}, not v{expected_from} as when the decision "
                                     "was made; judge again against the new champion")
             event = ChampionEvent(at=datetime.now(timezone.utc).isoformat(), model_name=self.name, action=action,
-                                  from_version=found, to_version=str(to_version), who=actor(), reason=reason,
+                                  from_version=found, to_version=str(to_version), who=who or actor(), reason=reason,
                                   decision_status=decision_status)
             self.client.set_registered_model_alias(self.name, CHAMPION, str(to_version))
             self._append(event)

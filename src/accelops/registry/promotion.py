@@ -19,7 +19,7 @@ from accelops.registry.rules import (Comparison, RuleResult, absolute_rules, cha
                                      verdict)
 from accelops.serving.schema import Recommendation
 
-Status = Literal["PROMOTED", "REJECTED", "DRY_RUN"]
+Status = Literal["PROMOTED", "REJECTED", "DRY_RUN", "PENDING_APPROVAL"]
 
 
 class DecisionRecord(BaseModel):
@@ -91,10 +91,11 @@ def judge(candidate: Candidate, champion_p: np.ndarray | None, gate: GateParams,
 
 def register_and_gate(history: ChampionHistory, model_uri: str, run_id: str, candidate: Candidate,
                       score_champion: Callable[[str], np.ndarray], gate: GateParams, serving_checked: bool,
-                      min_support: int, seed: int = 0) -> DecisionRecord:
+                      min_support: int, seed: int = 0, manual: bool = False) -> DecisionRecord:
     """Register `model_uri` as a new version (@challenger), judge it against @champion (re-scored on the
     candidate's rows by `score_champion(uri)`), then move @champion by compare-and-set and record the
-    decision on the version. A champion that moved meanwhile turns a pass into a rejection."""
+    decision on the version. A champion that moved meanwhile turns a pass into a rejection; with
+    `manual` approval a pass waits as PENDING_APPROVAL (see `decide_approval`)."""
     import mlflow
 
     from accelops.evaluation.metrics import fast_auc
@@ -105,7 +106,8 @@ def register_and_gate(history: ChampionHistory, model_uri: str, run_id: str, can
     version = str(mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     passed, reason, comparison, rules = judge(candidate, champion_p, gate, serving_checked, min_support, seed)
-    status: Status = ("DRY_RUN" if gate.dry_run else "PROMOTED") if passed else "REJECTED"
+    status: Status = ("DRY_RUN" if gate.dry_run else "PENDING_APPROVAL" if manual else "PROMOTED") \
+        if passed else "REJECTED"
     if status == "PROMOTED":
         try:
             history.move(version, "promote", reason, expected_from=champion, decision_status=status)
@@ -133,3 +135,28 @@ def decision_tags(record: DecisionRecord) -> dict[str, str]:
         shown = "" if r.value is None else f" value={r.value:.6g}"
         tags[re.sub(r"[^A-Za-z0-9_\-. :/]", "_", f"gate.rule.{r.rule}")[:250]] = f"{r.verdict}{shown}" + ("" if r.bound is None else f" bound={r.bound:g}")
     return tags
+
+
+def decide_approval(history: ChampionHistory, record: DecisionRecord, approve: bool, reason: str,
+                    who: str | None = None) -> DecisionRecord:
+    """A person's decision on a PENDING_APPROVAL version: approved moves @champion (compare-and-set
+    against the champion the gate compared with), rejected or stale leaves it; recorded on the version."""
+    from accelops.errors import RegistryError
+    from accelops.registry.history import actor
+
+    if record.status != "PENDING_APPROVAL":
+        raise RegistryError(f"{record.model_name} v{record.version} is {record.status}, not pending approval")
+    who = who or actor()
+    status: Status = "REJECTED"
+    why = f"rejected by {who}: {reason}"
+    if approve:
+        try:
+            history.move(record.version, "promote", f"approved by {who}: {reason}",
+                         expected_from=record.champion_version, decision_status="PROMOTED", who=who)
+            status, why = "PROMOTED", f"approved by {who}: {reason}"
+        except ChampionMoved as exc:
+            why = f"approved by {who} but {exc}"
+    decided = record.model_copy(update={"status": status, "reason": f"{record.reason}; {why}"})
+    for key, value in {"gate.status": status, "gate.decision": status.lower(), "gate.approval": why[:5000]}.items():
+        history.client.set_model_version_tag(record.model_name, record.version, key, value)
+    return decided
