@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from importlib import metadata
 
 import numpy as np
@@ -127,11 +128,13 @@ def _log_datasets(params: Params, test: pd.DataFrame) -> None:
 
     lay = params.layout
     training = pd.read_parquet(lay.training_set)
-    mlflow.log_input(mlflow.data.from_pandas(training, source=str(lay.training_set), name="training_set",
-                                             targets=params.dataset.label), context="training")
-    mlflow.log_input(mlflow.data.from_pandas(test, source=str(lay.predictions), name="test_split",
-                                             targets=params.dataset.label, predictions="prediction"),
-                     context="evaluation")
+    with warnings.catch_warnings():       # MLflow's hints on string sources and integer columns: expected here
+        warnings.simplefilter("ignore", UserWarning)
+        mlflow.log_input(mlflow.data.from_pandas(training, source=str(lay.training_set), name="training_set",
+                                                 targets=params.dataset.label), context="training")
+        mlflow.log_input(mlflow.data.from_pandas(test, source=str(lay.predictions), name="test_split",
+                                                 targets=params.dataset.label, predictions="prediction"),
+                         context="evaluation")
 
 
 def _model_card(params: Params, decision, training: TrainingSummary, evaluation: EvaluationReport,
