@@ -169,6 +169,14 @@ class Layout(BaseModel):
         return self.reports / "registration.json"
 
     @property
+    def training_sets_dir(self) -> Path:
+        """Registered versions' training sets by content hash: the drift reference of a champion."""
+        return self.workdir / "training_sets"
+
+    def training_set_of(self, sha256: str) -> Path:
+        return self.training_sets_dir / f"{sha256}.parquet"
+
+    @property
     def checkpoints_dir(self) -> Path:
         """Crash-recovery checkpoints of a training run (removed when the run completes)."""
         return self.workdir / "checkpoints"

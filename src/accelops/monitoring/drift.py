@@ -33,6 +33,7 @@ class DriftDecision(DriftResult):
     batch: str
     rows: int
     champion_version: str
+    reference: str                     # what the batch was compared with (the champion's own training set)
     mean_prediction: float
     decided_at: str
 

@@ -66,15 +66,29 @@ def check_batch(params: Params, batch: Path) -> DriftDecision | NoChampion:
                                                                          model_version=champion.version)
     io.write_parquet(prediction_log, lay.prediction_log(batch))
 
-    reference = pd.read_parquet(need(lay.training_set, "features"))
-    drift = detect_drift(reference, df, contract, params.monitor, lay.drift_report(batch))
-    decision = DriftDecision(**drift.model_dump(), batch=str(batch), rows=len(df), champion_version=str(champion.version),
-                             mean_prediction=float(scores.mean()), decided_at=pd.Timestamp.now(tz="UTC").isoformat())
+    reference_path, reference_name = _champion_training_set(params, champion)
+    drift = detect_drift(pd.read_parquet(reference_path), df, contract, params.monitor, lay.drift_report(batch))
+    decision = DriftDecision(**drift.model_dump(), batch=str(batch), rows=len(df),
+                             champion_version=str(champion.version), reference=reference_name, mean_prediction=float(scores.mean()),
+                             decided_at=pd.Timestamp.now(tz="UTC").isoformat())
     write_model(decision, lay.drift_decision_file)
     with open(lay.drift_decisions_log, "a") as f:
         f.write(decision.model_dump_json(include={"batch", "drift_share", "retrain", "reason", "decided_at"}) + "\n")
     log.info("drift on %s: %s -> %s", batch.name, drift.reason, "RETRAIN" if drift.retrain else "no retraining")
     return decision
+
+
+def _champion_training_set(params: Params, champion) -> tuple[Path, str]:
+    """(file, description) of the drift reference: the champion's own training set, found by the content
+    hash recorded on its version; the last features stage's training set only for a champion registered
+    before training sets were kept (said so in the decision)."""
+    sha = champion.tags.get("prov.training_set_sha256")
+    path = params.layout.training_set_of(sha) if sha else None
+    if path is not None and path.exists():
+        return path, f"training set of v{champion.version} (sha256 {sha[:12]})"
+    log.warning("v%s's training set is not kept: drift is measured against the last features run", champion.version)
+    return need(params.layout.training_set, "features"), (f"last features run (v{champion.version}'s own training "
+                                                          "set is not kept)")
 
 
 def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ STATE_REASONS = {
     "checkpoints_dir": "crash-recovery checkpoints, removed when training completes",
     "champion_lock": "serialises moves of @champion between processes (compare-and-set)",
     "dvc_lock": "DVC's own record of the data revision, read for the version's provenance",
+    "training_sets_dir": "registered versions' training sets by content hash: the monitoring flow's drift reference",
 }
 
 
@@ -84,7 +85,7 @@ STAGE_IO: dict[str, StageIO] = {
               "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),
         reports=("registration_file", "model_card", "model_card_html"), code=("src/accelops/registry",),
-        state=("mlflow_dir", "champion_lock", "dvc_lock")),
+        state=("mlflow_dir", "champion_lock", "dvc_lock", "training_sets_dir")),
     "materialize": StageIO(
         params=("dataset.entity_id", "dataset.timestamp", "features"), deps=("features_table",),
         reports=("materialize_report",), code=("src/accelops/features",), state=("feast_dir",)),

@@ -235,10 +235,28 @@ def register(params: Params, reason: str = "scheduled") -> Registration:
                                     "stage on the current one first")
     test = pd.read_parquet(need(lay.predictions, "train"))
     registration = register_challenger(params, reason, training, evaluation, bench, validation, test)
+    _archive_training_set(params)
     write_model(registration, lay.registration_file)
     log.info("registered %s v%s: %s (%s)", registration.model_name, registration.version,
              "PROMOTED to @champion" if registration.promoted else "champion kept", registration.reason)
     return registration
+
+
+def _archive_training_set(params: Params) -> Path:
+    """Keep the registered version's training set under its content hash (the version's
+    prov.training_set_sha256), so drift is measured against the champion's own data later."""
+    import shutil
+
+    from accelops.hashing import file_sha256
+
+    lay = params.layout
+    target = lay.training_set_of(file_sha256(lay.training_set))
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(lay.training_set, tmp)
+        tmp.replace(target)
+    return target
 
 
 def materialize(params: Params) -> MaterializeSummary:

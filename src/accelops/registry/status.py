@@ -35,7 +35,7 @@ def collect(params: Params) -> dict:
     if decision_file.exists():
         d = json.loads(decision_file.read_text())
         facts["last_drift_decision"] = {k: d.get(k) for k in ("batch", "decided_at", "drift_share", "threshold",
-                                                               "drifted_columns", "retrain", "reason", "html")}
+                                                               "drifted_columns", "retrain", "reason", "reference", "html")}
     return facts
 
 
