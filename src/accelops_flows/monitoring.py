@@ -21,7 +21,10 @@ def monitoring_flow(batch: str, params_path: str | None = None) -> dict:
     if not decision.retrain:
         logger.info("no retraining: %s", decision.reason)
         return result
-    data = t.retraining_data(params, batch)
+    retrain_on = t.retraining_data(params, batch)
+    data = retrain_on.path
+    logger.info("retraining on %s: %d history rows + %d batch rows (%d history rows replaced by the batch)",
+                data, retrain_on.previous_rows, retrain_on.batch_rows, retrain_on.replaced)
     reason = f"drift: {decision.reason}"
     if runtime.deployment.id:
         from prefect.deployments import run_deployment

@@ -24,7 +24,7 @@ from accelops.training.schema import TrainingSummary
 from accelops.validation.batch_check import BatchReport
 from accelops.validation.profile import ReferenceSummary
 from accelops.pipeline import batch_stages, stages
-from accelops.pipeline.batch_stages import NoChampion
+from accelops.pipeline.batch_stages import NoChampion, RetrainingData
 
 # Stages write files and registries: never serve them from a cache.
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
@@ -106,5 +106,5 @@ def check_batch(params: Params, batch: str) -> DriftDecision | NoChampion:
 
 
 @task(name="retraining-data", **_stage)
-def retraining_data(params: Params, batch: str) -> str:
-    return str(batch_stages.retraining_data(params, Path(batch)))
+def retraining_data(params: Params, batch: str) -> RetrainingData:
+    return batch_stages.retraining_data(params, Path(batch))

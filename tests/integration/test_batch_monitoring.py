@@ -27,3 +27,18 @@ def test_drift_is_measured_against_the_champions_own_training_set(trained_copy, 
     fallback = batch_stages.check_batch(params, batch)
     assert fallback.reference.startswith("last features run")
     assert {"monthly_charges", "support_tickets"} <= set(fallback.drifted_columns)
+
+
+def test_retraining_data_reports_history_rows_the_batch_replaces(trained_copy, tmp_path):
+    params = trained_copy.params
+    history = pd.read_parquet(params.layout.history)
+    again = history.tail(5).assign(monthly_charges=1.0)               # re-delivered events, corrected
+    fresh = generate(100, 7, "2026-08-01", seed=9, scenario="none").frame
+    batch = tmp_path / "batch.parquet"
+    pd.concat([again, fresh], ignore_index=True).to_parquet(batch)
+    out = batch_stages.retraining_data(params, batch)
+    assert (out.previous_rows, out.batch_rows, out.replaced) == (len(history), 105, 5)
+    combined = pd.read_parquet(out.path)
+    assert len(combined) == out.rows == len(history) + 100
+    keys = combined.set_index(["customer_id", "event_timestamp"])
+    assert (keys.loc[list(zip(again["customer_id"], again["event_timestamp"])), "monthly_charges"] == 1.0).all()

@@ -105,13 +105,30 @@ def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
     return rows[params.model_contract.feature_columns]
 
 
-def retraining_data(params: Params, batch: Path) -> Path:
-    """The last training input plus the new batch (latest row per key wins), for retraining."""
+class RetrainingData(BaseModel):
+    """The data a drift-triggered retraining runs on: the last training input plus the batch."""
+    path: str
+    previous: str
+    previous_rows: int
+    batch_rows: int
+    rows: int
+    replaced: int           # history rows whose (entity, timestamp) key the batch carried again: the batch's win
+
+
+def retraining_data(params: Params, batch: Path) -> RetrainingData:
+    """The last training input plus the new batch; a batch row with the key of a history row replaces
+    it (a re-delivered, corrected event), and how many did is reported, never silent."""
     lay = params.layout
     previous = Path(read_model(BatchReport, lay.validation_report, "validate").source)
     contract = params.dataset
-    combined = pd.concat([io.conform(io.read_table(previous), contract, previous),
-                          io.conform(io.read_table(batch), contract, batch)], ignore_index=True)
-    combined = combined.drop_duplicates([contract.entity_id, contract.timestamp], keep="last")
-    out = lay.retraining_data(time.strftime('%Y%m%d-%H%M%S'))
-    return io.write_parquet(combined.sort_values(contract.timestamp, kind="stable"), out)
+    old = io.conform(io.read_table(previous), contract, previous)
+    new = io.conform(io.read_table(batch), contract, batch)
+    keys = [contract.entity_id, contract.timestamp]
+    combined = pd.concat([old, new], ignore_index=True).drop_duplicates(keys, keep="last")
+    replaced = len(old) + len(new) - len(combined)
+    if replaced:
+        log.warning("%s: %d row(s) carry the key of a row in %s and replace it", batch, replaced, previous)
+    out = io.write_parquet(combined.sort_values(contract.timestamp, kind="stable"),
+                           lay.retraining_data(time.strftime('%Y%m%d-%H%M%S')))
+    return RetrainingData(path=str(out), previous=str(previous), previous_rows=len(old), batch_rows=len(new),
+                          rows=len(combined), replaced=replaced)
