@@ -261,6 +261,11 @@ class Layout(BaseModel):
         return self.workdir / "feast"
 
     @property
+    def tools_log(self) -> Path:
+        """Third-party libraries' log lines and warnings (kept off the console)."""
+        return self.workdir / "logs" / "tools.log"
+
+    @property
     def prefect_home(self) -> Path:
         return self.workdir / "prefect"
 

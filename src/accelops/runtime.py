@@ -6,6 +6,7 @@ Only environment variables are touched here (Prefect is never imported by the li
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ DEFAULTS = {
     "PREFECT_LOGGING_EXTRA_LOGGERS": "accelops",
     "DO_NOT_TRACK": "1",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "MLFLOW_CONFIGURE_LOGGING": "false",       # MLflow's log lines follow route_tool_logs (the tools log)
     "GIT_PYTHON_REFRESH": "quiet",
 }
 UI_PORTS = {"mlflow": 5000, "prefect": 4200}    # `accelops ui`, on 127.0.0.1
@@ -38,9 +40,10 @@ def apply_defaults() -> None:
 
 
 def configure(params: Params) -> None:
-    """apply_defaults(), and keep Prefect's home (ephemeral server DB, results) under the workdir
-    unless the user set one."""
+    """apply_defaults(), third-party logs to the workdir's tools.log, and Prefect's home (ephemeral
+    server DB, results) under the workdir unless the user set one."""
     apply_defaults()
+    route_tool_logs(params.layout.tools_log)
     if "PREFECT_API_URL" not in os.environ:
         home = params.layout.prefect_home
         home.mkdir(parents=True, exist_ok=True)
@@ -57,3 +60,25 @@ def configure_logging(level: int | str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+TOOL_LOGGERS = ("great_expectations", "py.warnings", "mlflow", "torch", "onnxscript", "onnx_ir", "feast", "evidently",
+                "matplotlib", "urllib3", "alembic", "httpx", "httpcore", "numexpr")
+
+
+def route_tool_logs(path: Path) -> None:
+    """Third-party chatter (Great Expectations' registration lines, torch / ONNX / MLflow warnings...)
+    goes to `path` instead of the console; accelops' own progress and Prefect's run logs stay there.
+    Python warnings are captured into the log too."""
+    import logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.captureWarnings(True)
+    for name in TOOL_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers = [h for h in logger.handlers if not isinstance(h, logging.FileHandler)] + [handler]
+        logger.propagate = False
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)

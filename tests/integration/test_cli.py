@@ -25,6 +25,10 @@ def test_generate_and_validate_exit_codes(tmp_path, params_path):
     rejected = run("validate", str(bad), "--params", str(params_path))
     assert rejected.returncode == 1
     assert "data_usage_gb: expect_column_values_to_not_be_null" in rejected.stderr
+    assert "Skipping registering function" not in rejected.stderr + ok.stderr    # GE's chatter: the tools log
+    from accelops.config import load_params
+
+    assert "Skipping registering function" in load_params(params_path).layout.tools_log.read_text()
 
 
 def test_unreadable_file_gets_a_one_line_error(tmp_path, params_path):

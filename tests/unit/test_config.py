@@ -81,3 +81,27 @@ def test_missing_or_malformed_file(tmp_path):
 def test_workdir_env_override(monkeypatch, tmp_path):
     monkeypatch.setenv("ACCELOPS_WORKDIR", str(tmp_path / "w"))
     assert load_params(REPO / "params.yaml").layout.workdir == tmp_path / "w"
+
+
+def test_third_party_chatter_goes_to_the_tools_log_not_the_console(tmp_path, capsys):
+    import logging
+    import warnings
+
+    from accelops.runtime import route_tool_logs
+
+    log = tmp_path / "logs" / "tools.log"
+    try:
+        with warnings.catch_warnings():          # pytest records warnings itself; route them here instead
+            warnings.simplefilter("always")
+            route_tool_logs(log)
+            logging.getLogger("great_expectations._docs_decorators").info("Skipping registering function x")
+            warnings.warn("a library's deprecation", FutureWarning)
+        logging.getLogger("accelops.stages").warning("our own progress")
+        for h in logging.getLogger("great_expectations").handlers:
+            h.flush()
+        text = log.read_text()
+        assert "Skipping registering function x" in text and "a library's deprecation" in text
+        assert "our own progress" not in text
+        assert "Skipping registering" not in capsys.readouterr().err
+    finally:
+        logging.captureWarnings(False)
