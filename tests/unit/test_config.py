@@ -90,6 +90,7 @@ def test_third_party_chatter_goes_to_the_tools_log_not_the_console(tmp_path, cap
     from accelops.runtime import route_tool_logs
 
     log = tmp_path / "logs" / "tools.log"
+    logging.captureWarnings(False)                   # an earlier configure in this process may hold it
     try:
         with warnings.catch_warnings():          # pytest records warnings itself; route them here instead
             warnings.simplefilter("always")
