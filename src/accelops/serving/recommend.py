@@ -50,9 +50,9 @@ def recommend(rows: list[dict], bench: BenchmarkParams, devices: list[str] | Non
 def _choice(row: dict | None) -> dict | None:
     if row is None:
         return None
-    keys = ("variant", "model", "runtime", "precision", "device", "batch_size", "p50_ms", "p99_ms", "rows_per_s",
-            "cost_per_million", "auc_drop", "max_prob_diff")
-    return {k: row[k] for k in keys}
+    from accelops.serving.schema import Choice
+
+    return {k: row[k] for k in Choice.model_fields}
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:

@@ -44,27 +44,16 @@ class Recommendation(_Record):
     cpu_fallback: Recommendation | None = None   # the same choice restricted to the CPU
 
 
-class BenchmarkRow(_Record):
-    variant: str
-    model: str
-    runtime: str
-    precision: str
-    device: str
-    batch_size: int
+class BenchmarkRow(Choice):
+    """One (variant, batch size) cell of the benchmark: the figures a choice is made on, and the rest."""
     repeats: int
-    p50_ms: float
     p95_ms: float
-    p99_ms: float
     mean_ms: float
-    rows_per_s: float
     device_ms: float | None          # CUDA-event time of the forward pass (None off CUDA)
-    cost_per_million: float
     joules_per_million: float | None
     peak_memory_mb: float | None
     setup_s: float
     auc: float
-    auc_drop: float
-    max_prob_diff: float
     pareto: bool = False             # on the p99 / cost Pareto front
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from accelops.evaluation.schema import OverallMetrics
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -35,14 +37,8 @@ class TrainResult(_Record):
     history: list[EpochRecord] = []
 
 
-class BaselineResult(_Record):
+class BaselineResult(OverallMetrics):
     """The gradient-boosting baseline on the same split: test metrics and its own early stopping."""
-    roc_auc: float
-    pr_auc: float
-    log_loss: float
-    brier: float
-    positive_rate: float
-    rows: int
     seconds: float
     iterations: int
     best_valid_auc: float
