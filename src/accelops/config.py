@@ -246,6 +246,12 @@ class TrainParams(_Section):
                                                       "negatives/positives (skews probabilities; see README)")
     baseline_max_iter: int = Field(default=200, gt=0, description="Boosting iterations of the "
                                    "HistGradientBoosting baseline (same split)")
+    candidates: list[Literal["network", "boosting"]] = Field(
+        default=["network", "boosting"], min_length=1,
+        description="Which of the two models the train stage fits on the same split (the network and the "
+                    "HistGradientBoosting baseline) may become the challenger: the one listed with the best "
+                    "validation AUC (ties go to the first listed). 'network' is the accelerator path; "
+                    "'boosting' is served by scikit-learn on CPU")
 
     @model_validator(mode="after")
     def _split_sums_to_one(self) -> "TrainParams":

@@ -62,3 +62,7 @@ class LabelQualityError(AccelopsError):
 
 class ServingError(AccelopsError):
     """A serving variant cannot be built or run here, or a benchmark input is missing."""
+
+
+class ModelLoadError(AccelopsError):
+    """A saved model file is not one accelops may load (unknown types in a skops file, say)."""

@@ -58,7 +58,16 @@ class Layout(BaseModel):
 
     @property
     def model_dir(self) -> Path:
+        """The challenger: a copy of the candidate that scored best on the validation split."""
         return self.workdir / "model"
+
+    @property
+    def candidates_dir(self) -> Path:
+        """One model folder per candidate the train stage fitted (network, boosting)."""
+        return self.workdir / "candidates"
+
+    def candidate_dir(self, kind: str) -> Path:
+        return self.candidates_dir / kind
 
     @property
     def reference_profile(self) -> Path:

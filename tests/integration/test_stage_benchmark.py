@@ -87,7 +87,7 @@ def test_scorer_falls_back_to_cpu_when_the_recommended_device_is_absent(trained,
     config = json.loads(serving_file(tmp_path / "serving").read_text())
     config["online"] = {"variant": "teacher/onnxruntime/fp32/cuda", "batch_size": 1}
     serving_file(tmp_path / "serving").write_text(json.dumps(config))
-    variant, batch, why = choose(tmp_path / "serving", "online")
+    variant, batch, why = choose(tmp_path / "serving", "online", REFERENCE)
     if CUDA and "CUDAExecutionProvider" in __import__("onnxruntime").get_available_providers():
         assert variant.device == "cuda"
     else:

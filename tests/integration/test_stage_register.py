@@ -37,7 +37,7 @@ def test_registered_run_carries_evaluation_provenance_and_training_facts(trained
     reports = {a.path for a in client.list_artifacts(run_id, "reports")}
     assert {"reports/feature_stats.json", "reports/training_curves.png"} <= reports
     # the network beside its scikit-learn baseline, with curves and the run's hardware facts
-    assert {"baseline_test_roc_auc", "network_minus_baseline_auc", "train_seconds"} <= set(metrics)
+    assert {"baseline_test_roc_auc", "challenger_minus_baseline_auc", "train_seconds"} <= set(metrics)
     assert metrics["baseline_test_roc_auc"] > 0.7
     assert tags["precision"] in {"fp32", "bf16"} and tags["threads"] == "1"
     assert len(client.get_metric_history(run_id, "lr")) == json.loads(

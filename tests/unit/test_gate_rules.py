@@ -103,3 +103,20 @@ def test_worse_beyond_tolerance_is_never_promoted_and_better_everywhere_is(gain,
         assert not ok
     if gain > 0.05 and slice_hit == 0.0:
         assert ok, failed
+
+
+def test_a_challenger_worse_than_the_other_candidate_on_the_same_rows_fails():
+    """The network may not become champion when its own gradient-boosting baseline beats it on the
+    same test rows (and back): the first model included, with no champion to compare with."""
+    y, slices, good, rng = _world()
+    worse = np.clip(good + rng.normal(0, 0.3, len(y)), 0, 1)
+
+    def rules(p, others):
+        candidate = Candidate(y=y, p=p, kind="network", others=others, slices=slices, evaluation=None, serving=None)
+        return {r.rule: r for r in judge(candidate, None, GATE, False, 100)[3]}
+
+    beaten = rules(worse, {"boosting": good})["candidate.boosting.auc_gain"]
+    assert beaten.verdict == "fail" and beaten.value < -GATE.tolerance and "boosting candidate" in beaten.detail
+    assert rules(good, {"boosting": worse})["candidate.boosting.auc_gain"].verdict == "pass"
+    assert rules(good, {"boosting": good})["candidate.boosting.auc_gain"].verdict == "pass"     # a tie is not worse
+    assert not any(r.startswith("candidate.") for r in rules(good, {}))

@@ -131,12 +131,36 @@ def test_bf16_autocast_path_matches_fp32_quality(small_frame, params, tmp_path, 
     assert bf16.best_valid_auc > 0.7 and abs(bf16.best_valid_auc - fp32.best_valid_auc) < 0.03
 
 
-def test_baseline_on_the_same_split(small_frame, params):
+class NotAllowed:
+    """A type outside scikit-learn: skops must refuse to load a model file holding it."""
+
+
+def test_baseline_is_a_servable_model_on_the_same_inputs(small_frame, params, tmp_path):
+    import skops.io
+
+    from accelops.errors import ModelLoadError
+    from accelops.serving.variants import BOOSTING_REFERENCE, SklearnRunner, reference_for
+    from accelops.training import model_folder
     from accelops.training.baseline import train_baseline
 
     train, valid, test, _ = _splits(small_frame, params)
-    metrics, p = train_baseline(train, valid, test, params.dataset, 100, 1, 0)
+    c = params.dataset
+    pre = Preprocessor.fit(train, list(c.numeric_features), list(c.categorical_features))
+    metrics, p = train_baseline(train, valid, test, c.label, pre, tmp_path / "gb", 100, 1, 0)
     assert metrics.roc_auc > 0.7 and len(p) == len(test) and metrics.iterations >= 25
+    folder = tmp_path / "gb"
+    assert model_folder.kind(folder) == "boosting" and not (folder / WEIGHTS).exists()
+    assert reference_for(folder) == BOOSTING_REFERENCE and model_folder.weights_hash(folder)
+    # the saved folder scores exactly what training measured, through the predictor and the serving runner
+    predictor = Predictor(folder, threads=1)
+    np.testing.assert_allclose(predictor.predict_proba(test), p, atol=1e-12)
+    assert not predictor.differentiable
+    logits = SklearnRunner(folder, threads=1)(*pre.transform(test))
+    np.testing.assert_allclose(model_folder.calibrated(logits, predictor.temperature), p, atol=1e-12)
+    # a model file holding any type outside the allow-list is refused, naming the type
+    skops.io.dump({"model": predictor.model, "extra": NotAllowed()}, folder / model_folder.BOOSTING)
+    with pytest.raises(ModelLoadError, match="NotAllowed"):
+        Predictor(folder)
 
 
 def test_onnx_export_matches_torch(small_frame, params, tmp_path):

@@ -67,11 +67,13 @@ STAGE_IO: dict[str, StageIO] = {
         code=("src/accelops/features",), state=("feast_dir",)),
     "train": StageIO(
         params=(*_MODEL_INPUTS, "train"), deps=("training_set",),
-        outs=("model_dir", "predictions", "valid_predictions"), reports=("training_summary", "training_curves"),
+        outs=("model_dir", "candidates_dir", "predictions", "valid_predictions"),
+        reports=("training_summary", "training_curves"),
         code=("src/accelops/training", "src/accelops/evaluation/calibration.py", "src/accelops/evaluation/metrics.py"),
         state=("checkpoints_dir",)),
     "evaluate": StageIO(
-        params=(*_MODEL_INPUTS, "evaluate", "train.seed"), deps=("predictions", "valid_predictions", "model_dir"),
+        params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.threads"),
+        deps=("predictions", "valid_predictions", "model_dir"),
         reports=("evaluation_dir",), metrics=("metrics_file",),
         code=("src/accelops/evaluation",)),
     "benchmark": StageIO(

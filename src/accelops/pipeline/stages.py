@@ -136,10 +136,13 @@ def features(params: Params) -> FeaturesSummary:
 
 
 def train(params: Params) -> TrainingSummary:
-    """Time split, train on the chosen device (resuming a killed run from its checkpoint), the
-    scikit-learn baseline on the same split, and predictions for evaluate/register."""
+    """Time split; the network on the chosen device (resuming a killed run from its checkpoint) and the
+    gradient-boosting baseline on the same split and inputs, each saved as a candidate; the one with the
+    best validation AUC among train.candidates becomes the challenger (model_dir). Writes the
+    challenger's test and validation predictions, with every candidate's test probability beside them."""
     from accelops.evaluation.plots import training_curves
     from accelops.hashing import file_sha256
+    from accelops.training import model_folder
     from accelops.training.baseline import train_baseline
     from accelops.training.export import export_onnx
     from accelops.training.predict import Predictor
@@ -152,24 +155,40 @@ def train(params: Params) -> TrainingSummary:
     split = time_split(df, contract.timestamp, params.train.split)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
-    result = train_model(parts["train"], parts["valid"], contract, params.train, lay.model_dir,
+    network_dir = lay.candidate_dir("network")
+    result = train_model(parts["train"], parts["valid"], contract, params.train, network_dir,
                          checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint)
-    onnx = export_onnx(lay.model_dir, parts["test"].head(2048))
-    predictor = Predictor(lay.model_dir)
+    onnx = export_onnx(network_dir, parts["test"].head(2048))
+    baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], contract.label,
+                                 model_folder.read_preprocessor(network_dir), lay.candidate_dir("boosting"),
+                                 params.train.baseline_max_iter, params.train.threads, params.train.seed)
+    valid_auc = {"network": result.best_valid_auc, "boosting": baseline.best_valid_auc}
+    allowed = list(params.train.candidates)
+    chosen = max(allowed, key=lambda k: (valid_auc[k], -allowed.index(k)))
+    why = (f"{chosen}: validation AUC " + ", ".join(f"{k} {valid_auc[k]:.4f}" for k in allowed)
+           + ("" if len(allowed) > 1 else f" (the only candidate allowed by train.candidates; "
+              f"{'boosting' if chosen == 'network' else 'network'} scored "
+              f"{valid_auc['boosting' if chosen == 'network' else 'network']:.4f})"))
+    model_folder.copy(lay.candidate_dir(chosen), lay.model_dir)
+    predictor = Predictor(lay.model_dir, threads=params.train.threads)
     for name, path in (("test", lay.predictions), ("valid", lay.valid_predictions)):
         part = parts[name]
         part["logit"] = predictor.predict_logits(part)
         part["prediction"] = predictor.predict_proba(part)
+        if name == "test":
+            for kind in model_folder.KINDS:
+                part[model_folder.candidate_column(kind)] = (part["prediction"] if kind == chosen else
+                                                Predictor(lay.candidate_dir(kind), threads=params.train.threads)
+                                                .predict_proba(part))
         io.write_parquet(part, path)
-    baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], contract, params.train.baseline_max_iter,
-                                 params.train.threads, params.train.seed)
     summary = TrainingSummary(**result.model_dump(), rows={s: len(p) for s, p in parts.items()},
-                              baseline=baseline, onnx=OnnxExport.model_validate(onnx))
+                              baseline=baseline, onnx=OnnxExport.model_validate(onnx), challenger=chosen,
+                              valid_auc=valid_auc, challenger_reason=why)
     training_curves([h.model_dump() for h in summary.history], lay.training_curves)
     write_model(summary, lay.training_summary)
-    log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f",
-             result.device, result.device_name, result.precision, result.seconds, result.best_valid_auc,
-             result.best_epoch, "HistGradientBoosting", baseline.best_valid_auc)
+    log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f; "
+             "challenger: %s", result.device, result.device_name, result.precision, result.seconds,
+             result.best_valid_auc, result.best_epoch, "HistGradientBoosting", baseline.best_valid_auc, why)
     return summary
 
 
@@ -182,9 +201,10 @@ def evaluate(params: Params) -> EvaluationReport:
     lay = params.layout
     test = pd.read_parquet(need(lay.predictions, "train"))
     valid = pd.read_parquet(need(lay.valid_predictions, "train"))
-    predictor = Predictor(lay.model_dir)
+    predictor = Predictor(lay.model_dir, threads=params.train.threads)
     report = evaluate_model(test, valid, params.model_contract, params.evaluate, lay.evaluation_dir,
-                            predictor.temperature, score=predictor.predict_proba, fgsm=predictor.fgsm_proba,
+                            predictor.temperature, score=predictor.predict_proba,
+                            fgsm=predictor.fgsm_proba if predictor.differentiable else None,
                             seed=params.train.seed)
     write_model(report, lay.evaluation_report)
     lay.evaluation_summary.write_text(markdown_summary(report))

@@ -16,6 +16,7 @@ from accelops.evaluation.schema import EvaluationReport
 from accelops.registry import history
 from accelops.registry.promotion import Candidate, Registration, register_and_gate
 from accelops.serving.schema import BenchmarkResult, Recommendation
+from accelops.training import model_folder
 from accelops.training.schema import TrainingSummary
 from accelops.validation.batch_check import BatchReport
 
@@ -46,8 +47,10 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
                 champion = mlflow.pyfunc.load_model(uri, dst_path=tmp)
                 return np.asarray(champion.predict(features_only), dtype=float)
 
+        others = {k: test[model_folder.candidate_column(k)].to_numpy(float) for k in model_folder.KINDS
+                  if k != training.challenger and model_folder.candidate_column(k) in test}
         candidate = Candidate(y=test[contract.label].to_numpy(), p=test["prediction"].to_numpy(float),
-                              slices=test[list(contract.slices)], sensitive=test[list(params.evaluate.sensitive)],
+                              kind=training.challenger, others=others, slices=test[list(contract.slices)], sensitive=test[list(params.evaluate.sensitive)],
                               evaluation=evaluation, serving=rec)
         decision = register_and_gate(history.for_params(params, client), model_uri, run.info.run_id, candidate,
                                      score_champion, params.register_.gate,
@@ -80,7 +83,8 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
     mlflow.set_tags({"git_commit": tracking.git_commit(lay.root), "data_hash": file_sha256(lay.training_set),
                      "params_hash": tracking.params_hash(params), "device": training.device,
                      "device_name": training.device_name, "torch_version": metadata.version("torch"),
-                     "precision": training.precision, "threads": str(training.threads), "trigger": reason}
+                     "precision": training.precision, "threads": str(training.threads), "trigger": reason,
+                     "model_kind": training.challenger, "challenger_choice": training.challenger_reason[:500]}
                     | _provenance_tags(validation))
     now = int(time.time() * 1000)
     batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
@@ -89,7 +93,8 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
     base = training.baseline
     batch += [Metric(f"baseline_test_{k}", float(getattr(base, k)), now, 0)
               for k in ("roc_auc", "pr_auc", "log_loss", "brier")]
-    batch += [Metric("network_minus_baseline_auc", evaluation.overall.roc_auc - base.roc_auc, now, 0),
+    batch += [Metric(f"valid_auc_{kind}", auc, now, 0) for kind, auc in training.valid_auc.items()]
+    batch += [Metric("challenger_minus_baseline_auc", evaluation.overall.roc_auc - base.roc_auc, now, 0),
               Metric("train_seconds", training.seconds, now, 0),
               Metric("onnx_max_abs_logit_diff", training.onnx.max_abs_diff, now, 0)]
     client.log_batch(run_id, metrics=batch)

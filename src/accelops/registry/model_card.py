@@ -31,7 +31,10 @@ def render(params: Params, decision: DecisionRecord, training: TrainingSummary, 
     lines += ["", "## Metrics (test split, 95% bootstrap intervals)", "", "| metric | value | interval |", "|---|---|---|"]
     lines += [f"| {m} | {ci.value:.4f} | {ci.low:.4f} – {ci.high:.4f} |" for m, ci in ev.intervals.items()]
     base = training.baseline
-    lines += ["", f"Network vs its gradient-boosting baseline on the same split: AUC {ev.overall.roc_auc:.4f} vs "
+    kind = "gradient-boosting model (HistGradientBoosting, served by scikit-learn)" \
+        if training.challenger == "boosting" else "network (the accelerator path)"
+    lines += ["", f"Model: the {kind}, chosen over the other candidate on the same split by validation AUC "
+              f"({training.challenger_reason}). Test AUC {ev.overall.roc_auc:.4f}; the gradient-boosting baseline "
               f"{base.roc_auc:.4f}.", "", "## Slices (worst first)", "",
               "| slice | value | rows | AUC | interval | weak |", "|---|---|---|---|---|---|"]
     for s in [s for s in ev.slices if s.roc_auc is not None][:10]:
@@ -48,7 +51,8 @@ def render(params: Params, decision: DecisionRecord, training: TrainingSummary, 
                   for n, p in ev.robustness.curves.items() if p]
     lines += ["", "## Serving", ""]
     if benchmark is None:
-        lines.append("Not benchmarked: served as fp32 torch eager.")
+        lines.append("Not benchmarked: served by the reference variant (fp32 torch eager for a network, "
+                     "scikit-learn for a gradient-boosting model).")
     else:
         rec = benchmark.recommendation
         lines += [f"- online: {rec.online_reason}", f"- batch: {rec.batch_reason}",
@@ -68,7 +72,7 @@ def limitations(training: TrainingSummary, evaluation: EvaluationReport) -> list
     if ev.weak_slices:
         out.append("weak slices (interval entirely below the overall AUC minus the tolerance): "
                    + ", ".join(f"{s.slice}={s.value}" for s in ev.weak_slices[:5]))
-    if training.baseline.roc_auc > ev.overall.roc_auc:
+    if training.challenger == "network" and training.baseline.roc_auc > ev.overall.roc_auc:
         out.append(f"the gradient-boosting baseline scores higher on the same split ({training.baseline.roc_auc:.4f})")
     if ev.calibration.after.ece > ev.calibration.before.ece:
         out.append("temperature scaling did not reduce the calibration error on the test split (a shift after "

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict
 from accelops.config import GateParams
 from accelops.evaluation.schema import EvaluationReport
 from accelops.registry.history import CHALLENGER, CHAMPION, ChampionHistory, ChampionMoved
-from accelops.registry.rules import (Comparison, RuleResult, absolute_rules, champion_rules, fairness_gap,
-                                     verdict)
+from accelops.registry.rules import (Comparison, RuleResult, absolute_rules, candidate_rules, champion_rules,
+                                     fairness_gap, verdict)
 from accelops.serving.schema import Recommendation
 
 Status = Literal["PROMOTED", "REJECTED", "DRY_RUN", "PENDING_APPROVAL"]
@@ -49,10 +49,13 @@ class Registration(DecisionRecord):
 
 class Candidate(BaseModel):
     """What the gate judges: the challenger's holdout (labels, its predictions, slice and sensitive
-    columns) and its evaluation and serving recommendation (None when the benchmark did not run)."""
+    columns), the other candidates' predictions on the same rows, and its evaluation and serving
+    recommendation (None when the benchmark did not run)."""
     model_config = ConfigDict(arbitrary_types_allowed=True)
     y: np.ndarray
     p: np.ndarray
+    kind: str = "network"
+    others: dict[str, np.ndarray] = {}
     slices: pd.DataFrame
     sensitive: pd.DataFrame | None = None
     evaluation: EvaluationReport | None
@@ -78,6 +81,7 @@ def judge(candidate: Candidate, champion_p: np.ndarray | None, gate: GateParams,
         gap = fairness_gap(candidate.y, candidate.p, candidate.evaluation.threshold.threshold, candidate.sensitive,
                            min_support, gate.bootstrap, rng)
     rules = absolute_rules(candidate.evaluation, candidate.serving, serving_checked, gate, gap)
+    rules += candidate_rules(candidate.y, candidate.p, candidate.kind, candidate.others, gate, seed)
     comparison = None
     if champion_p is not None:
         comparison, relative = champion_rules(candidate.y, candidate.p, champion_p, candidate.slices, gate,

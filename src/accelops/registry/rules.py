@@ -9,7 +9,9 @@ interval of each AUC difference: the point gain must exceed `min_auc_gain` (a ti
 `promote_ties`) and the gain's lower bound must stay above -`tolerance` (non-inferiority, proven
 overall); every slice value with enough support must not regress: its gain may not fall below
 -`slice_tolerance`, nor its whole interval below zero (a significant loss). A rule whose input is
-missing fails; a rule switched off in params (null bound) is skipped.
+missing fails; a rule switched off in params (null bound) is skipped. The challenger is also held
+against the other candidate trained on the same split (the network against its gradient-boosting
+baseline, or back), so a champion worse than its own baseline cannot be promoted.
 """
 
 from __future__ import annotations
@@ -183,6 +185,23 @@ def champion_rules(y: np.ndarray, p_new: np.ndarray, p_champion: np.ndarray, sli
                              f"[{s_low:+.4f}, {s_high:+.4f}] (fails below {-gate.slice_tolerance} or when the "
                              "interval lies below zero)"))
     return cmp, out
+
+
+def candidate_rules(y: np.ndarray, p: np.ndarray, challenger: str, others: dict[str, np.ndarray],
+                    gate: GateParams, seed: int = 0) -> list[RuleResult]:
+    """The challenger against each other candidate on the same test rows (paired bootstrap): fails when
+    its AUC is below the other's by more than `tolerance`, or its whole 95% interval lies below zero."""
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y).astype(int)
+    out = []
+    for kind, q in sorted(others.items()):
+        other, gain, low, high = paired_auc_gain(y, np.asarray(p, float), np.asarray(q, float), gate.bootstrap, rng)
+        ok = bool(np.isfinite(gain) and gain >= -gate.tolerance and not high < 0)
+        out.append(_rule(f"candidate.{kind}.auc_gain", ok, gain, -gate.tolerance,
+                         f"{challenger} challenger AUC gain {gain:+.4f} over the {kind} candidate's {other:.4f} "
+                         f"on the same test rows, 95% interval [{low:+.4f}, {high:+.4f}] (fails below "
+                         f"{-gate.tolerance} or when the interval lies below zero)"))
+    return out
 
 
 def verdict(rules: list[RuleResult]) -> tuple[bool, str]:

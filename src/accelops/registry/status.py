@@ -29,6 +29,9 @@ def collect(params: Params) -> dict:
             "version": int(champion.version), "run_id": champion.run_id,
             "test_metrics": {k.removeprefix("test_"): v for k, v in run.data.metrics.items() if k.startswith("test_")},
             "trigger": run.data.tags.get("trigger"), "device": run.data.tags.get("device"),
+            "model_kind": run.data.tags.get("model_kind", "network"),
+            "candidates": {k.removeprefix("valid_auc_"): v for k, v in run.data.metrics.items()
+                           if k.startswith("valid_auc_")},
             "serving": {k.removeprefix("serving."): v for k, v in run.data.tags.items() if k.startswith("serving.")},
         }
     decision_file = params.layout.drift_decision_file
@@ -44,9 +47,11 @@ def render(facts: dict) -> str:
     ch = facts["champion"]
     if ch:
         m = ch["test_metrics"]
-        lines.append(f"champion: v{ch['version']}  test ROC-AUC {m.get('roc_auc', float('nan')):.4f}  "
+        lines.append(f"champion: v{ch['version']} ({ch.get('model_kind', 'network')})  test ROC-AUC {m.get('roc_auc', float('nan')):.4f}  "
                      f"PR-AUC {m.get('pr_auc', float('nan')):.4f}  log loss {m.get('log_loss', float('nan')):.4f}  "
                      f"Brier {m.get('brier', float('nan')):.4f}")
+        if ch.get("candidates"):
+            lines.append("  chosen by validation AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in ch["candidates"].items()))
         s = ch.get("serving") or {}
         for mode in ("online", "batch"):
             if f"{mode}.variant" in s:

@@ -23,7 +23,7 @@ from accelops.errors import ServingError
 from accelops.serving import measure
 from accelops.serving.recommend import accurate, cost_per_million, pareto_front, recommend
 from accelops.serving.schema import BenchmarkResult, Choice, Conditions, Recommendation
-from accelops.serving.variants import REFERENCE, load_runner, plan, temperature
+from accelops.serving.variants import load_runner, plan, reference_for, temperature
 from accelops.training import model_folder
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,17 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
     serving_dir.mkdir(parents=True, exist_ok=True)
     model_folder.serving_file(serving_dir).unlink(missing_ok=True)   # never serve a stale recommendation
     student = None
-    if bench.student.enabled and train_df is not None and len(train_df):
+    kind = model_folder.kind(model_dir)
+    reference = reference_for(model_dir)
+    if kind == "boosting":
+        pass                                                          # students are distilled from networks
+    elif bench.student.enabled and train_df is not None and len(train_df):
         from accelops.serving.distill import distill
 
         student = distill(model_dir, train_df, bench.student, serving_dir, seed)
     elif bench.student.enabled and model_folder.has_weights(model_folder.student_dir(serving_dir)):
         student = {"dir": str(model_folder.student_dir(serving_dir)), "reused": True}   # e.g. a registered model's
-    variants, skipped = plan(bench, with_student=student is not None)
+    variants, skipped = plan(bench, with_student=student is not None, kind=kind)
     xn, xc = model_folder.read_preprocessor(model_dir).transform(test_df)
     y = test_df[contract.label].to_numpy()
 
@@ -74,7 +78,7 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
             cells = [measure.time_cell(runner, xn, xc, b, bench.warmup, bench.min_repeats, bench.max_seconds_per_cell)
                      for b in bench.batch_sizes]
             watts = measure.power_watts() if v.device == "cuda" else None
-        if v == REFERENCE:
+        if v == reference:
             ref_prob, ref_auc = prob, fast_auc(y, prob)
         auc = fast_auc(y, prob)
         price = bench.price_per_hour.get(v.device, bench.price_per_hour["cpu"])
@@ -99,7 +103,7 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
                                  f"{conditions.load_average_end:.2f} on {conditions.cores} cores, {threads} threads)")
     result = BenchmarkResult(
         model_dir=str(model_dir), model_hash=model_folder.weights_hash(model_dir), test_rows=int(len(test_df)),
-        reference=REFERENCE.name, reference_auc=ref_auc, threads=threads, machine=_machine(), student=student,
+        reference=reference.name, reference_auc=ref_auc, threads=threads, machine=_machine(), student=student,
         variants=[v.name for v in variants], skipped=skipped, batch_sizes=list(bench.batch_sizes),
         price_per_hour=bench.price_per_hour, rows=rows, recommendation=choice, conditions=conditions,
         seconds=time.perf_counter() - started)

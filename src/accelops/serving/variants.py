@@ -1,6 +1,7 @@
-"""What can run a model, and the runners that do: torch eager, torch.compile and ONNX Runtime, at
-fp32, bf16, fp16 or int8, on each device present. A runner maps standardised numpy inputs to
-float64 logits (host to host, as a caller sees it)."""
+"""What can run a model, and the runners that do: for a network, torch eager, torch.compile and ONNX
+Runtime, at fp32, bf16, fp16 or int8, on each device present; for a gradient-boosting model,
+scikit-learn on the CPU. A runner maps standardised numpy inputs to float64 logits (host to host,
+as a caller sees it)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ PIN_ROWS = 8192
 @dataclass(frozen=True)
 class Variant:
     model: str       # "teacher" | "student"
-    runtime: str     # "eager" | "compile" | "onnxruntime"
+    runtime: str     # "eager" | "compile" | "onnxruntime" (networks) | "sklearn" (boosting models)
     precision: str   # "fp32" | "bf16" | "fp16" | "int8"
     device: str      # "cpu" | "cuda"
 
@@ -43,6 +44,12 @@ class Variant:
 
 
 REFERENCE = Variant("teacher", "eager", "fp32", "cpu")
+BOOSTING_REFERENCE = Variant("teacher", "sklearn", "fp32", "cpu")
+
+
+def reference_for(model_dir: Path) -> Variant:
+    """The variant every other is compared with, and the one served without a benchmark."""
+    return BOOSTING_REFERENCE if model_folder.kind(model_dir) == "boosting" else REFERENCE
 
 
 def present_devices() -> list[str]:
@@ -63,6 +70,8 @@ def supported(v: Variant) -> str | None:
 
     from accelops.training.device import cpu_has_native_bf16
 
+    if v.runtime == "sklearn":
+        return None if v == BOOSTING_REFERENCE else "a gradient-boosting model runs in scikit-learn at fp32 on CPU"
     if v.device == "cuda" and not torch.cuda.is_available():
         return "no CUDA device"
     if v.runtime == "onnxruntime":
@@ -87,8 +96,13 @@ def supported(v: Variant) -> str | None:
     return None
 
 
-def plan(bench: BenchmarkParams, with_student: bool) -> tuple[list[Variant], list[dict]]:
-    """Every variant the params ask for that runs here (reference first), and the skipped ones with why."""
+def plan(bench: BenchmarkParams, with_student: bool, kind: str = "network") -> tuple[list[Variant], list[dict]]:
+    """Every variant the params ask for that runs here (reference first), and the skipped ones with why.
+    A gradient-boosting model has one: scikit-learn at fp32 on CPU."""
+    if kind == "boosting":
+        why = "the challenger is a gradient-boosting model: scikit-learn at fp32 on CPU serves it"
+        return [BOOSTING_REFERENCE], [{"model": "teacher", "runtime": r, "precision": "*", "device": "*",
+                                       "name": f"teacher/{r}/*/*", "reason": why} for r in bench.runtimes]
     devices = present_devices() if "auto" in bench.devices else [d for d in bench.devices]
     models = ["teacher"] + (["student"] if with_student else [])
     chosen, skipped = [REFERENCE], []
@@ -184,10 +198,40 @@ class OrtRunner:
         return None
 
 
+class SklearnRunner:
+    """A gradient-boosting model's decision function (its logits), with scikit-learn's OpenMP threads
+    limited to `threads` once for the runner's lifetime."""
+
+    def __init__(self, model_dir: Path, threads: int):
+        from threadpoolctl import threadpool_limits
+
+        if model_folder.kind(model_dir) != "boosting":
+            raise ServingError(f"{model_dir}: variant {BOOSTING_REFERENCE.name} needs a gradient-boosting model")
+        self.model = model_folder.load_boosting(model_dir)
+        self._limits = threadpool_limits(limits=threads, user_api="openmp")
+
+    def __call__(self, xn: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        from accelops.training.baseline import design
+
+        return self.model.decision_function(design(xn, xc)).astype(np.float64)
+
+    def device_ms(self, xn, xc, repeats: int = 20) -> None:
+        return None
+
+    def __del__(self) -> None:
+        limits = getattr(self, "_limits", None)
+        if limits is not None:
+            limits.restore_original_limits()
+
+
 def load_runner(model_dir: Path, v: Variant, threads: int, serving_dir: Path | None = None):
     """A callable (xn, xc) -> logits for variant `v` of the model saved in `model_dir`."""
     if (why := supported(v)) is not None:
         raise ServingError(f"variant {v.name} cannot run here: {why}")
+    if v.runtime == "sklearn":
+        return SklearnRunner(Path(model_dir), threads)
+    if (model_folder.kind(model_dir) == "boosting") and v.model == "teacher":
+        raise ServingError(f"{model_dir}: a gradient-boosting model has no {v.name} variant")
     if v.runtime == "onnxruntime":
         return OrtRunner(Path(model_dir), v, threads, serving_dir)
     return TorchRunner(Path(model_dir), v, serving_dir)

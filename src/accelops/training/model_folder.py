@@ -2,12 +2,17 @@
 the temperature-scaled sigmoid that turns the network's logits into served probabilities (defined
 beside fit_temperature in evaluation.calibration, the layer below, and handed on from here).
 
-A model folder holds
-    model.pt            the network's weights (a state_dict; loaded with weights_only=True)
+A model folder holds one of two kinds of model (`kind`):
+    model.pt            a network's weights (a state_dict; loaded with weights_only=True), or
+    model.skops         a gradient-boosting model (skops format: loaded only when every type it
+                        holds is scikit-learn's or on the short allow-list below; never pickle)
+and
     preprocess.json     the Preprocessor fitted on the training split
     architecture.json   the keyword arguments of training.model.build_model
     calibration.json    {"temperature": T, ...} (T = 1 when the file is absent)
-    model.onnx          the ONNX export (training.export), added after the save
+    model.onnx          the network's ONNX export (training.export), added after the save
+Both kinds read the same standardised inputs (the Preprocessor's numerics and category codes) and
+return logits, so the serving path, evaluation and the registry treat them alike.
 The benchmark's serving folder holds serving.json (the recommended variants) and the distilled
 student, a model folder of its own, in student/.
 
@@ -20,18 +25,26 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
+from accelops.errors import ModelLoadError
 from accelops.evaluation.calibration import calibrated
 from accelops.hashing import file_sha256
 from accelops.training.preprocess import Preprocessor
 
-__all__ = ["ARCHITECTURE", "CALIBRATION", "ONNX", "PREPROCESS", "SERVING_FILE", "STUDENT_DIR", "WEIGHTS",
-           "SavedModel", "calibrated", "has_weights", "load", "onnx_path", "read_architecture",
-           "read_preprocessor", "read_temperature", "save", "serving_file", "student_dir",
-           "weights_hash"]
+__all__ = ["ARCHITECTURE", "BOOSTING", "BOOSTING_TYPES", "CALIBRATION", "KINDS", "ONNX", "PREPROCESS",
+           "SERVING_FILE", "STUDENT_DIR", "WEIGHTS", "Kind", "SavedModel", "calibrated", "candidate_column", "copy",
+           "has_weights",
+           "kind", "load", "load_boosting", "onnx_path", "read_architecture", "read_preprocessor",
+           "read_temperature", "save", "save_boosting", "serving_file", "student_dir", "weights_hash"]
 
+Kind = Literal["network", "boosting"]
+KINDS: tuple[Kind, ...] = ("network", "boosting")
 WEIGHTS = "model.pt"
+BOOSTING = "model.skops"
+# the only non-scikit-learn-estimator types a HistGradientBoostingClassifier's skops file holds
+BOOSTING_TYPES = ("functools.partial", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+                  "sklearn.utils.validation.check_array")
 PREPROCESS = "preprocess.json"
 ARCHITECTURE = "architecture.json"
 CALIBRATION = "calibration.json"
@@ -50,27 +63,54 @@ class SavedModel:
 
 def save(folder: Path, weights: dict, preprocessor: Preprocessor, architecture: dict, calibration: dict,
          onnx: Callable[[Path], object] | None = None) -> Path:
-    """Write a model folder atomically: the files go to a sibling temporary folder that then replaces
-    `folder`, so a reader never sees a half-written model and a failed save leaves the previous one.
-    `onnx(path)`, when given, writes the ONNX export into the temporary folder before the swap."""
+    """Write a network's model folder atomically: the files go to a sibling temporary folder that then
+    replaces `folder`, so a reader never sees a half-written model and a failed save leaves the previous
+    one. `onnx(path)`, when given, writes the ONNX export into the temporary folder before the swap."""
     import torch
 
+    def weights_and_onnx(tmp: Path) -> None:
+        torch.save(weights, tmp / WEIGHTS)
+        if onnx is not None:
+            onnx(tmp / ONNX)
+
+    return _write_folder(folder, weights_and_onnx, preprocessor, architecture, calibration)
+
+
+def save_boosting(folder: Path, model: Any, preprocessor: Preprocessor, architecture: dict,
+                  calibration: dict) -> Path:
+    """Write a gradient-boosting model folder atomically (skops format, no pickle)."""
+    import skops.io
+
+    return _write_folder(folder, lambda tmp: skops.io.dump(model, tmp / BOOSTING), preprocessor, architecture,
+                         calibration)
+
+
+def _write_folder(folder: Path, write_model: Callable[[Path], object], preprocessor: Preprocessor,
+                  architecture: dict, calibration: dict) -> Path:
     folder = Path(folder)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        torch.save(weights, tmp / WEIGHTS)
+        write_model(tmp)
         preprocessor.save(tmp / PREPROCESS)
         (tmp / ARCHITECTURE).write_text(json.dumps(architecture, indent=2))
         (tmp / CALIBRATION).write_text(json.dumps(calibration, indent=2))
-        if onnx is not None:
-            onnx(tmp / ONNX)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _replace_dir(tmp, folder)
     return folder
+
+
+def copy(src: Path, dst: Path) -> Path:
+    """Copy a model folder to `dst` atomically (the chosen candidate becomes the challenger)."""
+    src, dst = Path(src), Path(dst)
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    _replace_dir(tmp, dst)
+    return dst
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
@@ -83,6 +123,28 @@ def _replace_dir(src: Path, dst: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         src.replace(dst)
+
+
+def candidate_column(kind: Kind) -> str:
+    """The predictions file's column holding candidate `kind`'s calibrated test probability."""
+    return f"candidate_{kind}"
+
+
+def kind(folder: Path) -> Kind:
+    """"boosting" when the folder holds a gradient-boosting model, else "network"."""
+    return "boosting" if (Path(folder) / BOOSTING).exists() else "network"
+
+
+def load_boosting(folder: Path) -> Any:
+    """The folder's gradient-boosting model. skops refuses any type outside scikit-learn's own and
+    BOOSTING_TYPES, so a tampered file cannot run code on load."""
+    import skops.io
+
+    path = Path(folder) / BOOSTING
+    unknown = sorted(set(skops.io.get_untrusted_types(file=path)) - set(BOOSTING_TYPES))
+    if unknown:
+        raise ModelLoadError(f"{path}: holds types outside the allow-list, refusing to load: {', '.join(unknown)}")
+    return skops.io.load(path, trusted=list(BOOSTING_TYPES))
 
 
 def load(folder: Path, device: str = "cpu") -> SavedModel:
@@ -113,12 +175,12 @@ def read_temperature(folder: Path) -> float:
 
 
 def has_weights(folder: Path) -> bool:
-    return (Path(folder) / WEIGHTS).exists()
+    return (Path(folder) / WEIGHTS).exists() or (Path(folder) / BOOSTING).exists()
 
 
 def weights_hash(folder: Path) -> str:
-    """SHA-256 of the folder's weights file: identifies the trained network."""
-    return file_sha256(Path(folder) / WEIGHTS)
+    """SHA-256 of the folder's weights (or boosting model) file: identifies the trained model."""
+    return file_sha256(Path(folder) / (BOOSTING if kind(folder) == "boosting" else WEIGHTS))
 
 
 def onnx_path(folder: Path) -> Path:

@@ -1,9 +1,11 @@
-"""Typed results of the training stage: the network's run, its baseline and its ONNX export
-(reports/training.json is a `TrainingSummary`)."""
+"""Typed results of the training stage: the network's run, its gradient-boosting baseline, which of
+the two became the challenger, and the network's ONNX export (reports/training.json is a
+`TrainingSummary`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,7 +53,11 @@ class OnnxExport(_Record):
 
 
 class TrainingSummary(TrainResult):
-    """reports/training.json: the network's run, the rows per split, the baseline and the ONNX check."""
+    """reports/training.json: the network's run, the rows per split, the baseline, the ONNX check, and
+    the challenger: the candidate allowed by train.candidates with the best validation AUC."""
     rows: dict[str, int]
     baseline: BaselineResult
     onnx: OnnxExport
+    challenger: Literal["network", "boosting"] = "network"
+    valid_auc: dict[str, float] = {}
+    challenger_reason: str = ""
