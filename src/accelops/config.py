@@ -395,8 +395,25 @@ class RegisterParams(_Section):
                                     "no decision rejects the version")
 
 
+class RetrainPolicy(_Section):
+    """When drift starts a retraining (accelops.monitoring.policy)."""
+    k: int = Field(2, ge=1, description="Retrain when at least k of the last n windows drifted ...")
+    n: int = Field(3, ge=1, description="... (windows after the last retraining only)")
+    severe_share: float = Field(0.6, gt=0, le=1, description="... or at once when one window's drift share "
+                                "reaches this")
+    cooldown_hours: float = Field(24.0, ge=0, description="No new retraining this long after the last one")
+    max_per_day: int = Field(2, ge=0, description="At most this many retrainings in any 24 hours")
+
+    @model_validator(mode="after")
+    def _k_within_n(self) -> "RetrainPolicy":
+        if self.k > self.n:
+            raise ValueError(f"k ({self.k}) cannot exceed n ({self.n})")
+        return self
+
+
 class MonitorParams(_Section):
-    """Drift detection against the champion's training data; the demo's new batch."""
+    """Drift detection against the champion's training data, over the files that land in `landing`;
+    the demo's new batch."""
     batch_rows: int = Field(gt=0, description="Rows of the demo's new batch (`make run`)")
     batch_days: int = Field(gt=0, description="Days of event time of the demo's new batch")
     batch_scenario: str = Field("covariate_shift", description="Drift scenario of the demo's new batch")
@@ -404,8 +421,21 @@ class MonitorParams(_Section):
                                 "the batch for the drift distances")
     column_threshold: float = Field(gt=0, description="A column drifted when its distance (normalised Wasserstein "
                                     "for numeric, Jensen-Shannon for categorical) is at least this")
-    drift_share_threshold: float = Field(ge=0, le=1, description="Retrain when the share of drifted columns "
-                                         "exceeds this")
+    drift_share_threshold: float = Field(ge=0, le=1, description="A window drifted when the share of drifted "
+                                         "columns exceeds this")
+    landing: str = Field("data/landing", description="Where new data lands: a folder (its .parquet and .csv "
+                         "files) or a glob; relative to params.yaml's folder. The scheduled monitoring run "
+                         "processes each file once")
+    schedule_minutes: int = Field(60, gt=0, description="Interval of the scheduled monitoring deployment")
+    settle_seconds: float = Field(5.0, ge=0, description="Files modified more recently are left for the next "
+                                  "run (a writer may still be copying them)")
+    lease_minutes: float = Field(120.0, gt=0, description="A claim on a file older than this (or whose process "
+                                 "died) is taken over: the file is processed again")
+    max_attempts: int = Field(2, ge=1, description="Claims of one file before it is quarantined instead of "
+                              "retried (a file that crashes the run every time)")
+    ledger_url: str | None = Field(None, description="SQLAlchemy URL of the intake ledger and drift windows "
+                                   "(null: SQLite in the workdir; e.g. postgresql+psycopg://... in production)")
+    policy: RetrainPolicy = Field(RetrainPolicy(), description=RetrainPolicy.__doc__)
 
 
 class Params(_Section):
@@ -469,6 +499,12 @@ class Params(_Section):
 
         return Layout.resolve(self.root, workdir=self.paths.workdir, history=self.paths.history,
                               feature_repo=self.paths.feature_repo, reference=self.paths.reference)
+
+    @property
+    def landing(self) -> Path:
+        """monitor.landing resolved from params.yaml's folder (a folder or a glob pattern)."""
+        path = Path(self.monitor.landing)
+        return path if path.is_absolute() else self.root / path
 
     def replace(self, **sections: object) -> "Params":
         """A copy with whole sections or nested keys replaced, e.g. replace(train={"epochs": 2})."""

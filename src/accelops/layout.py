@@ -218,6 +218,16 @@ class Layout(BaseModel):
         return self.monitoring_dir / "last_decision.json"
 
     @property
+    def intake_ledger(self) -> Path:
+        """The SQLite intake ledger and drift windows (monitor.ledger_url unset)."""
+        return self.monitoring_dir / "ledger.db"
+
+    @property
+    def quarantined_files(self) -> Path:
+        """Landed files the monitoring run rejected, each with its reason and report."""
+        return self.quarantine_dir / "landed"
+
+    @property
     def drift_decisions_log(self) -> Path:
         """One JSON line per checked batch: batch, drift share, decision, reason, time."""
         return self.monitoring_dir / "decisions.jsonl"

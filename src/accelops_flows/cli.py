@@ -37,12 +37,14 @@ def run_training(data: Optional[Path] = typer.Option(None, help="default: params
 
 
 @run_app.command("monitoring")
-def run_monitoring(batch: Path = typer.Option(...), params: Optional[Path] = cli.ParamsOpt) -> None:
-    """The monitoring flow on a new batch."""
+def run_monitoring(batch: Optional[Path] = typer.Option(None, help="one file; default: every file that landed "
+                                                                    "in monitor.landing and was not processed before"),
+                   params: Optional[Path] = cli.ParamsOpt) -> None:
+    """The monitoring flow on one batch, or on the files that landed since the last run."""
     path = _configured(params)
     from accelops_flows.monitoring import monitoring_flow
 
-    result = monitoring_flow(batch=str(batch.resolve()), params_path=path)
+    result = monitoring_flow(batch=str(batch.resolve()) if batch else None, params_path=path)
     typer.echo(_json(result))
 
 

@@ -2,8 +2,10 @@
 
 [1/4] generate the synthetic history (params.generate; skipped when already there)
 [2/4] training flow -> first @champion
-[3/4] a new batch (params.monitor: rows, days, scenario; covariate_shift by default)
-[4/4] monitoring flow -> drift decision -> retraining -> gate decision
+[3/4] new data lands in monitor.landing: the demo batch (params.monitor: rows, days, scenario;
+      covariate_shift by default) as two files, one per half of its days
+[4/4] monitoring flow over the landed files -> a drift window each -> the retraining policy (k of n)
+      -> retraining -> gate decision
 then a summary: champion, drift decision, reports, and the commands that open both UIs
 """
 
@@ -41,15 +43,20 @@ def main() -> int:
 
     m = params.monitor
     end = pd.read_parquet(lay.history, columns=[params.dataset.timestamp])[params.dataset.timestamp].max()
-    batch_path = lay.demo_batch(m.batch_scenario)
-    print(f"[3/4] new batch: {m.batch_rows} rows over {m.batch_days} days from {end:%Y-%m-%d}, scenario {m.batch_scenario}")
-    from accelops.data.generator import generate, write
+    print(f"[3/4] new data: {m.batch_rows} rows over {m.batch_days} days from {end:%Y-%m-%d}, scenario "
+          f"{m.batch_scenario}, landing in {params.landing} as two files")
+    _land_demo_batch(params, end)
+    if m.settle_seconds:          # files younger than this are left for the next run (a writer may be copying)
+        print(f"      waiting {m.settle_seconds:g} s for them to settle (monitor.settle_seconds)")
+        time.sleep(m.settle_seconds)
 
-    write(generate(m.batch_rows, m.batch_days, (end + pd.Timedelta(seconds=1)).isoformat(),
-                   seed=params.generate.seed + 1, scenario=m.batch_scenario), batch_path)
-
-    print("[4/4] monitoring flow")
-    monitored = monitoring_flow(batch=str(batch_path), params_path=params_path)
+    print("[4/4] monitoring flow over the landed files")
+    landed = monitoring_flow(params_path=params_path)
+    for f in landed["landed"]:
+        print(f"  {f.file}: {f.state}: {f.outcome[:160]}")
+    if not landed["landed"]:
+        print(f"  nothing new in {params.landing} (those files were processed before; make clean to start over)")
+    monitored = next((r for r in landed["results"].values() if r["training"]), {"training": None})
 
     from accelops.registry.status import collect, render
 
@@ -78,6 +85,27 @@ def main() -> int:
           "are in its history)")
     print("status:    .venv/bin/accelops status --json")
     return 0
+
+
+def _land_demo_batch(params, end: pd.Timestamp) -> list:
+    """The demo batch, split in two by event time, written into the landing folder (atomically: a
+    temporary name, then a rename, as a producer should)."""
+    from accelops.data.generator import generate
+
+    m, ts = params.monitor, params.dataset.timestamp
+    frame = generate(m.batch_rows, m.batch_days, (end + pd.Timedelta(seconds=1)).isoformat(),
+                     seed=params.generate.seed + 1, scenario=m.batch_scenario).frame
+    landing = params.landing
+    landing.mkdir(parents=True, exist_ok=True)
+    middle = frame[ts].min() + (frame[ts].max() - frame[ts].min()) / 2
+    paths = []
+    for part, rows in enumerate((frame[frame[ts] <= middle], frame[frame[ts] > middle]), 1):
+        path = landing / f"{m.batch_scenario}_part{part}.parquet"
+        tmp = path.with_suffix(".tmp")
+        rows.to_parquet(tmp, index=False)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
 
 
 if __name__ == "__main__":

@@ -1,30 +1,53 @@
-"""The monitoring flow: validate + score a new batch with @champion, measure drift, and trigger
-retraining when drift is confirmed (run_deployment under a served deployment, else a subflow)."""
+"""The monitoring flow: every file that landed in monitor.landing since the last run (each exactly
+once; or one `batch` file), validated and scored with @champion, drift-checked, and retraining
+started when the retraining policy says so (run_deployment under a served deployment, else a subflow)."""
 
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, runtime
 
-from accelops.config import load_params
+from accelops.config import Params, load_params
+from accelops.pipeline import batch_stages
 from accelops_flows import tasks as t
 from accelops_flows.training import training_flow
 
 TRAINING_DEPLOYMENT = "training/training"
+TRAINING_FLOW = "training"
 
 
 @flow(name="monitoring", log_prints=True)
-def monitoring_flow(batch: str, params_path: str | None = None) -> dict:
+def monitoring_flow(batch: str | None = None, params_path: str | None = None) -> dict:
+    """Check new data for drift. `batch`: one file; empty: every file that landed in monitor.landing and
+    was not processed before (rejected files are quarantined with their reason)."""
     params = load_params(params_path)
     logger = get_run_logger()
-    decision = t.check_batch(params, batch)
+    if batch:
+        return _check(params, params_path, batch)
+    results: dict[str, dict] = {}
+
+    def handle(path):
+        results[str(path)] = _check(params, params_path, str(path))
+        return results[str(path)]["decision"]
+
+    landed = batch_stages.process_landed(params, handle)
+    logger.info("landing %s: %d file(s) processed, %d quarantined", params.landing,
+                sum(f.state == "done" for f in landed), sum(f.state == "quarantined" for f in landed))
+    t.publish_landed(landed)
+    return {"landed": landed, "results": results}
+
+
+def _check(params: Params, params_path: str | None, batch: str) -> dict:
+    logger = get_run_logger()
+    decision = t.check_batch(params, batch, _training_active())
     result = {"decision": decision, "training": None}
     if not decision.retrain:
         logger.info("no retraining: %s", decision.reason)
         return result
-    retrain_on = t.retraining_data(params, batch)
+    batches = (decision.policy or {}).get("batches") or [batch]
+    retrain_on = t.retraining_data(params, batches)
     data = retrain_on.path
-    logger.info("retraining on %s: %d history rows + %d batch rows (%d history rows replaced by the batch)",
-                data, retrain_on.previous_rows, retrain_on.batch_rows, retrain_on.replaced)
+    logger.info("retraining on %s: %d history rows + %d rows of %d batch(es) (%d earlier rows replaced by them)",
+                data, retrain_on.previous_rows, retrain_on.batch_rows, len(batches), retrain_on.replaced)
     reason = f"drift: {decision.reason}"
     if runtime.deployment.id:
         from prefect.deployments import run_deployment
@@ -35,3 +58,24 @@ def monitoring_flow(batch: str, params_path: str | None = None) -> dict:
     else:
         result["training"] = training_flow(data=data, params_path=params_path, reason=reason)
     return result
+
+
+def _training_active(within_minutes: float = 60) -> bool:
+    """True when a training flow run is running or pending, or scheduled to start within the hour."""
+    from datetime import datetime, timedelta, timezone
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    own = runtime.flow_run.parent_flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[TRAINING_FLOW])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.RUNNING, StateType.PENDING, StateType.SCHEDULED]))))
+    soon = datetime.now(timezone.utc) + timedelta(minutes=within_minutes)
+    return any(r.id != own and (r.state_type != StateType.SCHEDULED or
+                                (r.expected_start_time is not None and r.expected_start_time <= soon))
+               for r in runs)

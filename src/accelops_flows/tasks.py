@@ -96,15 +96,38 @@ def materialize(params: Params) -> MaterializeSummary:
 
 
 @task(name="check-batch", **_stage)
-def check_batch(params: Params, batch: str) -> DriftDecision | NoChampion:
+def check_batch(params: Params, batch: str, training_active: bool = False) -> DriftDecision | NoChampion:
     started = time.time()
     try:
-        return batch_stages.check_batch(params, Path(batch))
+        decision = batch_stages.check_batch(params, Path(batch), training_active)
+        _publish_drift(decision)
+        return decision
     finally:
         report = params.layout.batch_validation_report(Path(batch))
         _publish_validation(report, started, "batch-validation")
 
 
 @task(name="retraining-data", **_stage)
-def retraining_data(params: Params, batch: str) -> RetrainingData:
-    return batch_stages.retraining_data(params, Path(batch))
+def retraining_data(params: Params, batches: list[str]) -> RetrainingData:
+    return batch_stages.retraining_data(params, [Path(b) for b in batches])
+
+
+def _publish_drift(decision: DriftDecision | NoChampion) -> None:
+    """The drift decision as a table artifact (key drift-decision): the verdict, why, and the evidence."""
+    rows = [{"fact": "retrain", "value": str(decision.retrain)}, {"fact": "reason", "value": decision.reason},
+            {"fact": "batch", "value": decision.batch}]
+    if isinstance(decision, DriftDecision):
+        rows += [{"fact": "drift share", "value": f"{decision.drift_share:.3f} (threshold {decision.threshold})"},
+                 {"fact": "drifted columns", "value": ", ".join(decision.drifted_columns) or "none"},
+                 {"fact": "champion", "value": f"v{decision.champion_version}"},
+                 {"fact": "reference", "value": decision.reference}]
+        rows += [{"fact": f"score {c}", "value": f"{s:.3f}"} for c, s in sorted(decision.scores.items())]
+    create_table_artifact(rows, key="drift-decision", description=f"Drift decision on {decision.batch}")
+
+
+def publish_landed(landed: list) -> None:
+    """What became of each landed file (key landed-files)."""
+    if landed:
+        create_table_artifact([{"file": f.file, "state": f.state, "attempts": f.attempts, "outcome": f.outcome[:300],
+                                "quarantined_to": f.quarantined_to or ""} for f in landed],
+                              key="landed-files", description="Files taken from the landing folder by this run")

@@ -1,6 +1,7 @@
 """The training and monitoring flows end to end under Prefect, with every real tool."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,10 +43,13 @@ def _artifacts(flow_run_id) -> dict:
     return {a.key: a for a in found}
 
 
-def _batch(params, scenario, seed):
+def _batch(params, scenario, seed, folder=None, week=0):
+    """A generated batch after the history (`week` batches later), written to `folder` (default: the workdir)."""
     end = pd.read_parquet(params.layout.history)["event_timestamp"].max() + pd.Timedelta(seconds=1)
-    out = params.layout.workdir / f"batch_{scenario}_{seed}.parquet"
-    write(generate(params.monitor.batch_rows, params.monitor.batch_days, end.isoformat(), seed, scenario), out)
+    start = end + pd.Timedelta(days=week * params.monitor.batch_days)
+    out = (folder or params.layout.workdir) / f"batch_{scenario}_{seed}.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write(generate(params.monitor.batch_rows, params.monitor.batch_days, start.isoformat(), seed, scenario), out)
     return out
 
 
@@ -120,26 +124,50 @@ def test_clean_batch_does_not_retrain(flow_copy):
     assert len(log) == params.monitor.batch_rows and log["prediction"].between(0, 1).all()
 
 
-def test_drifted_batch_triggers_retraining_with_reason(flow_copy):
+def test_landed_files_are_checked_once_and_persistent_drift_retrains_once(flow_copy):
+    """Files land; each scheduled run takes what is new: a first drifted window waits (k=2 of n=3), the
+    second retrains on both files, a run with nothing new does nothing, a third window after the
+    retraining starts a new count, and a file that fails validation is quarantined with its reason
+    instead of retried."""
     import mlflow
 
     from accelops_flows.monitoring import monitoring_flow
 
     path, params, _ = flow_copy
-    before = len(_versions(params))
-    batch = _batch(params, "covariate_shift", 22)
-    out = monitoring_flow(batch=str(batch), params_path=str(path))
-    decision = out["decision"]
-    assert decision.retrain is True
-    assert {"monthly_charges", "support_tickets", "data_usage_gb"} <= set(decision.drifted_columns)
-    assert (params.layout.reports / "monitoring" / f"drift_{batch.stem}.html").stat().st_size > 10_000
-    training = out["training"]
-    assert training["validate"].rows == params.generate.rows + params.monitor.batch_rows
-    versions = _versions(params)
-    assert len(versions) == before + 1
-    assert versions[-1]["gate_decision"] in {"promoted", "rejected"}
-    run = mlflow.get_run(training["register"].run_id)
-    assert run.data.tags["trigger"].startswith("drift: ")
+    landing, before = params.landing, len(_versions(params))
+    first = _batch(params, "covariate_shift", 22, landing, week=0)
+    state = monitoring_flow(params_path=str(path), return_state=True)
+    out = state.result()
+    assert [(f.file, f.state) for f in out["landed"]] == [(str(first), "done")]
+    d1 = out["results"][str(first)]["decision"]
+    assert d1.window_drifted and not d1.retrain and "drift in 1 of the last 1 window(s) (needs 2 of 3)" in d1.reason
+    assert {"monthly_charges", "support_tickets", "data_usage_gb"} <= set(d1.drifted_columns)
+    shown = _artifacts(state.state_details.flow_run_id)
+    assert {"drift-decision", "landed-files"} <= set(shown) and "needs 2 of 3" in shown["drift-decision"].data
+
+    second = _batch(params, "covariate_shift", 23, landing, week=1)
+    out = monitoring_flow(params_path=str(path))
+    d2 = out["results"][str(second)]["decision"]
+    assert d2.retrain and d2.reason.startswith("drift in 2 of the last 2 window(s)")
+    assert d2.policy["batches"] == [str(first), str(second)]
+    training = out["results"][str(second)]["training"]
+    assert training["validate"].rows == params.generate.rows + 2 * params.monitor.batch_rows
+    assert len(_versions(params)) == before + 1
+    assert mlflow.get_run(training["register"].run_id).data.tags["trigger"].startswith("drift: drift in 2 of")
+    assert (params.layout.reports / "monitoring" / f"drift_{second.stem}.html").stat().st_size > 10_000
+
+    assert monitoring_flow(params_path=str(path))["landed"] == []          # nothing new: nothing done twice
+    third = _batch(params, "covariate_shift", 24, landing, week=2)
+    out = monitoring_flow(params_path=str(path))
+    d3 = out["results"][str(third)]["decision"]
+    assert not d3.retrain and "of the last 1 window(s)" in d3.reason and len(_versions(params)) == before + 1
+
+    bad = _batch(params, "missing_spike", 25, landing, week=3)
+    (landed,) = monitoring_flow(params_path=str(path))["landed"]
+    assert landed.state == "quarantined" and "data_usage_gb" in landed.outcome
+    kept = Path(landed.quarantined_to)
+    assert (kept / bad.name).exists() and "data_usage_gb" in json.loads((kept / "rejected.json").read_text())["reason"]
+    assert monitoring_flow(params_path=str(path))["landed"] == []          # not retried
 
 
 def test_invalid_batch_stops_monitoring_with_named_error(flow_copy):

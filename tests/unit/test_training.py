@@ -139,7 +139,7 @@ def test_baseline_is_a_servable_model_on_the_same_inputs(small_frame, params, tm
     import skops.io
 
     from accelops.errors import ModelLoadError
-    from accelops.serving.variants import BOOSTING_REFERENCE, SklearnRunner, reference_for
+    from accelops.serving.variants import BOOSTING_REFERENCE, SklearnRunner, TreeliteRunner, reference_for
     from accelops.training import model_folder
     from accelops.training.baseline import train_baseline
 
@@ -157,6 +157,14 @@ def test_baseline_is_a_servable_model_on_the_same_inputs(small_frame, params, tm
     assert not predictor.differentiable
     logits = SklearnRunner(folder, threads=1)(*pre.transform(test))
     np.testing.assert_allclose(model_folder.calibrated(logits, predictor.temperature), p, atol=1e-12)
+    # the Treelite form holds the same trees: float32 thresholds, so margins agree to about 1e-4, also
+    # on categories never seen in training
+    odd = test.head(50).copy()
+    odd[next(iter(c.categorical_features))] = "never-seen"
+    for frame in (test, odd):
+        xn, xc = pre.transform(frame)
+        np.testing.assert_allclose(TreeliteRunner(folder, threads=1)(xn, xc), predictor.predict_logits(frame),
+                                   atol=1e-3)
     # a model file holding any type outside the allow-list is refused, naming the type
     skops.io.dump({"model": predictor.model, "extra": NotAllowed()}, folder / model_folder.BOOSTING)
     with pytest.raises(ModelLoadError, match="NotAllowed"):

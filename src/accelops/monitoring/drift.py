@@ -29,8 +29,11 @@ class DriftResult(BaseModel):
 
 
 class DriftDecision(DriftResult):
-    """reports/monitoring/last_decision.json: the drift result on one scored batch."""
+    """reports/monitoring/last_decision.json: the drift result on one scored batch, and the retraining
+    policy's decision on it (`retrain`, `reason`; `window_drifted` is this window's own verdict)."""
     batch: str
+    window_drifted: bool = False
+    policy: dict | None = None
     rows: int
     champion_version: str
     reference: str                     # what the batch was compared with (the champion's own training set)

@@ -31,7 +31,7 @@ def render(params: Params, decision: DecisionRecord, training: TrainingSummary, 
     lines += ["", "## Metrics (test split, 95% bootstrap intervals)", "", "| metric | value | interval |", "|---|---|---|"]
     lines += [f"| {m} | {ci.value:.4f} | {ci.low:.4f} – {ci.high:.4f} |" for m, ci in ev.intervals.items()]
     base = training.baseline
-    kind = "gradient-boosting model (HistGradientBoosting, served by scikit-learn)" \
+    kind = "gradient-boosting model (HistGradientBoosting, served by scikit-learn or Treelite)" \
         if training.challenger == "boosting" else "network (the accelerator path)"
     lines += ["", f"Model: the {kind}, chosen over the other candidate on the same split by validation AUC "
               f"({training.challenger_reason}). Test AUC {ev.overall.roc_auc:.4f}; the gradient-boosting baseline "

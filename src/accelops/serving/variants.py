@@ -1,6 +1,6 @@
 """What can run a model, and the runners that do: for a network, torch eager, torch.compile and ONNX
 Runtime, at fp32, bf16, fp16 or int8, on each device present; for a gradient-boosting model,
-scikit-learn on the CPU. A runner maps standardised numpy inputs to float64 logits (host to host,
+scikit-learn and Treelite on the CPU. A runner maps standardised numpy inputs to float64 logits (host to host,
 as a caller sees it)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ PIN_ROWS = 8192
 @dataclass(frozen=True)
 class Variant:
     model: str       # "teacher" | "student"
-    runtime: str     # "eager" | "compile" | "onnxruntime" (networks) | "sklearn" (boosting models)
+    runtime: str     # "eager" | "compile" | "onnxruntime" (networks) | "sklearn" | "treelite" (boosting)
     precision: str   # "fp32" | "bf16" | "fp16" | "int8"
     device: str      # "cpu" | "cuda"
 
@@ -45,6 +45,7 @@ class Variant:
 
 REFERENCE = Variant("teacher", "eager", "fp32", "cpu")
 BOOSTING_REFERENCE = Variant("teacher", "sklearn", "fp32", "cpu")
+BOOSTING_VARIANTS = (BOOSTING_REFERENCE, Variant("teacher", "treelite", "fp32", "cpu"))
 
 
 def reference_for(model_dir: Path) -> Variant:
@@ -70,8 +71,8 @@ def supported(v: Variant) -> str | None:
 
     from accelops.training.device import cpu_has_native_bf16
 
-    if v.runtime == "sklearn":
-        return None if v == BOOSTING_REFERENCE else "a gradient-boosting model runs in scikit-learn at fp32 on CPU"
+    if v.runtime in ("sklearn", "treelite"):
+        return None if v in BOOSTING_VARIANTS else f"a gradient-boosting model runs in {v.runtime} at fp32 on CPU"
     if v.device == "cuda" and not torch.cuda.is_available():
         return "no CUDA device"
     if v.runtime == "onnxruntime":
@@ -98,10 +99,10 @@ def supported(v: Variant) -> str | None:
 
 def plan(bench: BenchmarkParams, with_student: bool, kind: str = "network") -> tuple[list[Variant], list[dict]]:
     """Every variant the params ask for that runs here (reference first), and the skipped ones with why.
-    A gradient-boosting model has one: scikit-learn at fp32 on CPU."""
+    A gradient-boosting model has two: scikit-learn and Treelite, at fp32 on CPU."""
     if kind == "boosting":
-        why = "the challenger is a gradient-boosting model: scikit-learn at fp32 on CPU serves it"
-        return [BOOSTING_REFERENCE], [{"model": "teacher", "runtime": r, "precision": "*", "device": "*",
+        why = "the challenger is a gradient-boosting model: scikit-learn or Treelite at fp32 on CPU serves it"
+        return list(BOOSTING_VARIANTS), [{"model": "teacher", "runtime": r, "precision": "*", "device": "*",
                                        "name": f"teacher/{r}/*/*", "reason": why} for r in bench.runtimes]
     devices = present_devices() if "auto" in bench.devices else [d for d in bench.devices]
     models = ["teacher"] + (["student"] if with_student else [])
@@ -200,28 +201,52 @@ class OrtRunner:
 
 class SklearnRunner:
     """A gradient-boosting model's decision function (its logits), with scikit-learn's OpenMP threads
-    limited to `threads` once for the runner's lifetime."""
+    limited to `threads` during each call (the process-wide limit is restored after it)."""
 
     def __init__(self, model_dir: Path, threads: int):
-        from threadpoolctl import threadpool_limits
-
         if model_folder.kind(model_dir) != "boosting":
             raise ServingError(f"{model_dir}: variant {BOOSTING_REFERENCE.name} needs a gradient-boosting model")
         self.model = model_folder.load_boosting(model_dir)
-        self._limits = threadpool_limits(limits=threads, user_api="openmp")
+        self.threads = threads
 
     def __call__(self, xn: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        from threadpoolctl import threadpool_limits
+
         from accelops.training.baseline import design
 
-        return self.model.decision_function(design(xn, xc)).astype(np.float64)
+        with threadpool_limits(limits=self.threads, user_api="openmp"):
+            return self.model.decision_function(design(xn, xc)).astype(np.float64)
 
     def device_ms(self, xn, xc, repeats: int = 20) -> None:
         return None
 
-    def __del__(self) -> None:
-        limits = getattr(self, "_limits", None)
-        if limits is not None:
-            limits.restore_original_limits()
+
+class TreeliteRunner:
+    """The same trees compiled for Treelite's predictor: raw margins (logits) with `threads` threads."""
+
+    def __init__(self, model_dir: Path, threads: int):
+        import treelite
+
+        self.model = model_folder.load_treelite(model_dir)
+        self.predict = treelite.gtil.predict
+        self.threads = threads
+
+    def __call__(self, xn: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        import treelite
+
+        from accelops.training.baseline import design
+
+        x = design(xn, xc)
+        try:
+            out = self.predict(self.model, x, nthread=self.threads, pred_margin=True)
+        except treelite.TreeliteError:
+            # more threads than the process's OpenMP limit (torch.set_num_threads lowers it): use that limit
+            self.threads = -1
+            out = self.predict(self.model, x, nthread=-1, pred_margin=True)
+        return np.asarray(out, dtype=np.float64).reshape(len(xn))
+
+    def device_ms(self, xn, xc, repeats: int = 20) -> None:
+        return None
 
 
 def load_runner(model_dir: Path, v: Variant, threads: int, serving_dir: Path | None = None):
@@ -230,6 +255,8 @@ def load_runner(model_dir: Path, v: Variant, threads: int, serving_dir: Path | N
         raise ServingError(f"variant {v.name} cannot run here: {why}")
     if v.runtime == "sklearn":
         return SklearnRunner(Path(model_dir), threads)
+    if v.runtime == "treelite":
+        return TreeliteRunner(Path(model_dir), threads)
     if (model_folder.kind(model_dir) == "boosting") and v.model == "teacher":
         raise ServingError(f"{model_dir}: a gradient-boosting model has no {v.name} variant")
     if v.runtime == "onnxruntime":

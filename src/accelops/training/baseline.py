@@ -18,8 +18,14 @@ MAX_NATIVE_CATEGORIES = 255     # HistGradientBoosting's limit on a native categ
 
 
 def design(xn: np.ndarray, xc: np.ndarray) -> np.ndarray:
-    """The boosting model's input matrix: numerics, then category codes (float32)."""
-    return np.hstack([xn, xc.astype(np.float32)]) if xc.shape[1] else xn
+    """The boosting model's input matrix: numerics, then category codes (float32), with the reserved
+    code 0 (a missing or never-seen category) as NaN, so scikit-learn and Treelite both send it down
+    each split's missing-value branch."""
+    if not xc.shape[1]:
+        return xn
+    codes = xc.astype(np.float32)
+    codes[xc == 0] = np.nan
+    return np.hstack([xn, codes])
 
 
 def native_categories(preprocessor: Preprocessor) -> list[int]:
