@@ -418,9 +418,19 @@ class MonitorParams(_Section):
     batch_days: int = Field(gt=0, description="Days of event time of the demo's new batch")
     batch_scenario: str = Field("covariate_shift", description="Drift scenario of the demo's new batch")
     reference_rows: int = Field(gt=0, description="At most this many rows sampled from the reference and from "
-                                "the batch for the drift distances")
-    column_threshold: float = Field(gt=0, description="A column drifted when its distance (normalised Wasserstein "
-                                    "for numeric, Jensen-Shannon for categorical) is at least this")
+                                "the batch for the Evidently HTML report (the human view)")
+    test_rows: int = Field(1_000_000, gt=0, description="At most this many rows per side for the drift "
+                           "statistics that decide (sampled above it)")
+    column_threshold: float = Field(gt=0, description="Effect-size floor: a column drifted when its distance "
+                                    "(normalised Wasserstein for numeric, Jensen-Shannon for categorical) is at "
+                                    "least this AND its test's p-value is below alpha / columns")
+    alpha: float = Field(0.05, gt=0, lt=1, description="False-alarm target per window: the chance that unchanged "
+                         "data flags any column (Bonferroni over the columns; KS and chi-square tests)")
+    severe_column_threshold: float = Field(0.5, gt=0, description="One drifted column with at least this effect "
+                                           "makes the window drifted whatever the share (e.g. a 1-sd shift of one "
+                                           "column among 30)")
+    slice_min_rows: int = Field(200, gt=0, description="Per-slice drift on values with at least this many rows "
+                                "on both sides")
     drift_share_threshold: float = Field(ge=0, le=1, description="A window drifted when the share of drifted "
                                          "columns exceeds this")
     landing: str = Field("data/landing", description="Where new data lands: a folder (its .parquet and .csv "

@@ -42,3 +42,33 @@ def test_retraining_data_reports_history_rows_the_batch_replaces(trained_copy, t
     assert len(combined) == out.rows == len(history) + 100
     keys = combined.set_index(["customer_id", "event_timestamp"])
     assert (keys.loc[list(zip(again["customer_id"], again["event_timestamp"])), "monthly_charges"] == 1.0).all()
+
+
+def test_each_window_is_a_point_on_the_mlflow_monitoring_timeline_with_its_evidence(trained_copy, tmp_path):
+    import json
+
+    import mlflow
+
+    params = trained_copy.params
+    batches = []
+    for seed, scenario in ((6, "none"), (7, "slice_shift")):
+        batches.append(tmp_path / f"{scenario}.parquet")
+        write(generate(3000, 7, "2026-08-01", seed=seed, scenario=scenario), batches[-1])
+    quiet, shifted = (batch_stages.check_batch(params, b) for b in batches)
+    assert not quiet.window_drifted and all(c.p_value > 0 for c in quiet.columns)
+    # slice_shift moves usage features of region=north only: the slice is named
+    north = next(s for s in shifted.slices if (s.slice, s.value) == ("region", "north"))
+    assert north.drifted_columns and shifted.slices[0].slice == "region" and shifted.slices[0].value == "north"
+    usage = {"monthly_charges", "data_usage_gb", "sessions_last_30d", "support_tickets"}
+    assert usage <= set(north.drifted_columns)
+    others = [s for s in shifted.slices if s.slice == "region" and s.value != "north"]
+    assert all(s.max_effect < north.max_effect / 2 for s in others)
+
+    client = mlflow.MlflowClient()
+    exp = client.get_experiment_by_name(f"{params.register_.experiment}-monitoring")
+    (run,) = client.search_runs([exp.experiment_id])
+    points = client.get_metric_history(run.info.run_id, "drift_share")
+    assert [p.step for p in points] == [0, 1] and points[1].value == shifted.drift_share
+    assert len(client.get_metric_history(run.info.run_id, "effect.monthly_charges")) == 2
+    evidence = json.loads(mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/windows/00001_slice_shift.json"))
+    assert evidence["reason"] == shifted.reason and evidence["policy"]["windows"] == 2

@@ -1,8 +1,10 @@
-"""Data drift between a reference sample and a new batch with Evidently 0.7, and the decision.
+"""Data drift between the reference (the champion's training set) and a new batch, and the window's
+verdict.
 
-Per column: normalised Wasserstein distance (numeric) or Jensen-Shannon distance (categorical),
-drifted when the distance is at least `column_threshold`. Retrain when the share of drifted
-columns exceeds `drift_share_threshold`."""
+Per column (accelops.monitoring.stats): drifted when its effect size reaches `column_threshold`
+and its test's p-value is below alpha / columns. The window drifted when the share of drifted
+columns exceeds `drift_share_threshold`, or one drifted column's effect reaches
+`severe_column_threshold`. Evidently 0.7 writes the HTML report, the human view, on a sample."""
 
 from __future__ import annotations
 
@@ -12,19 +14,23 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract, MonitorParams
+from accelops.monitoring.stats import ColumnDrift, SliceDrift, column_drifts, slice_drifts
 
 
 class DriftResult(BaseModel):
-    """Per-column drift scores against the reference and the retraining decision they imply."""
+    """Per-column drift (effect size and p-value) against the reference, per-slice drift, and whether
+    this window drifted (`retrain`: the window's own verdict; the retraining policy decides on it)."""
     model_config = ConfigDict(extra="forbid")
     drift_share: float
     drifted_columns: list[str]
-    scores: dict[str, float]
+    scores: dict[str, float]            # effect size per column
     threshold: float
     retrain: bool
     reason: str
     reference_rows: int
     current_rows: int
+    columns: list[ColumnDrift] = []
+    slices: list[SliceDrift] = []
     html: str | None = None
 
 
@@ -47,31 +53,48 @@ def _sample(df: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
 
 def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, contract: Contract,
                  params: MonitorParams, html_path: Path | None = None) -> DriftResult:
+    """The window's drift by accelops.monitoring.stats (effect floor and Bonferroni-corrected tests,
+    on up to `test_rows` rows a side), per slice, and Evidently's HTML report on a sample."""
+    numeric, categorical = list(contract.numeric_features), list(contract.categorical_features)
+    cols = numeric + categorical
+    ref_all = _sample(reference[cols], params.test_rows)
+    cur_all = _sample(current[cols], params.test_rows)
+    tests = column_drifts(ref_all, cur_all, numeric, categorical, params.column_threshold, params.alpha,
+                          params.severe_column_threshold)
+    slices = slice_drifts(ref_all, cur_all, [c for c in contract.slices if c in cols], numeric, categorical,
+                          params.column_threshold, params.alpha, params.severe_column_threshold,
+                          params.slice_min_rows)
+    drifted = sorted(t.column for t in tests if t.drifted)
+    severe = sorted(t.column for t in tests if t.severe)
+    share = len(drifted) / len(cols)
+    retrain = share > params.drift_share_threshold or bool(severe)
+    level = params.alpha / len(cols)
+    reason = (f"{len(drifted)}/{len(cols)} columns drifted (effect >= {params.column_threshold} and p < "
+              f"{level:.2g}; share {share:.2f} {'>' if share > params.drift_share_threshold else '<='} "
+              f"{params.drift_share_threshold}): {', '.join(drifted) or 'none'}")
+    if severe:
+        reason += f"; severe (effect >= {params.severe_column_threshold}): {', '.join(severe)}"
+    if slices and slices[0].drifted_columns:
+        top = slices[0]
+        reason += f"; most drifted slice {top.slice}={top.value} ({len(top.drifted_columns)} columns)"
+    if html_path is not None:
+        _evidently_html(_sample(ref_all, params.reference_rows), _sample(cur_all, params.reference_rows),
+                        numeric, categorical, params.column_threshold, html_path)
+    return DriftResult(drift_share=share, drifted_columns=drifted, scores={t.column: t.effect for t in tests},
+                       threshold=params.drift_share_threshold, retrain=retrain, reason=reason,
+                       reference_rows=len(ref_all), current_rows=len(cur_all), columns=tests, slices=slices,
+                       html=str(html_path) if html_path else None)
+
+
+def _evidently_html(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], categorical: list[str],
+                    threshold: float, path: Path) -> None:
+    """Evidently's drift report (the human view) on samples of both sides."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    numeric, categorical = list(contract.numeric_features), list(contract.categorical_features)
-    cols = numeric + categorical
-    ref = _sample(reference[cols], params.reference_rows)
-    cur = _sample(current[cols], params.reference_rows)
     definition = DataDefinition(numerical_columns=numeric, categorical_columns=categorical)
-    preset = DataDriftPreset(num_method="wasserstein", cat_method="jensenshannon",
-                             threshold=params.column_threshold)
+    preset = DataDriftPreset(num_method="wasserstein", cat_method="jensenshannon", threshold=threshold)
     snapshot = Report([preset]).run(reference_data=Dataset.from_pandas(ref, data_definition=definition),
                                     current_data=Dataset.from_pandas(cur, data_definition=definition))
-    scores: dict[str, float] = {}
-    for metric in snapshot.dict()["metrics"]:
-        config = metric.get("config", {})
-        if config.get("type", "").endswith("ValueDrift") and config.get("column") in cols:
-            scores[config["column"]] = float(metric["value"])
-    drifted = sorted(c for c, s in scores.items() if s >= params.column_threshold)
-    share = len(drifted) / len(cols)
-    retrain = share > params.drift_share_threshold
-    reason = (f"{len(drifted)}/{len(cols)} columns drifted (share {share:.2f} "
-              f"{'>' if retrain else '<='} {params.drift_share_threshold}): {', '.join(drifted) or 'none'}")
-    if html_path is not None:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save_html(str(html_path))
-    return DriftResult(drift_share=share, drifted_columns=drifted, scores=scores,
-                       threshold=params.drift_share_threshold, retrain=retrain, reason=reason,
-                       reference_rows=len(ref), current_rows=len(cur), html=str(html_path) if html_path else None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(path))

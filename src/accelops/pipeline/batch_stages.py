@@ -77,10 +77,23 @@ def check_batch(params: Params, batch: Path, training_active: bool = False) -> D
                              champion_version=str(champion.version), reference=reference_name,
                              mean_prediction=float(scores.mean()), decided_at=pd.Timestamp.now(tz="UTC").isoformat())
     write_model(decision, lay.drift_decision_file)
+    _log_window(params, decision, batch)
     with open(lay.drift_decisions_log, "a") as f:
         f.write(decision.model_dump_json(include={"batch", "drift_share", "retrain", "reason", "decided_at"}) + "\n")
     log.info("drift on %s: %s -> %s", batch.name, decision.reason, "RETRAIN" if decision.retrain else "no retraining")
     return decision
+
+
+def _log_window(params: Params, decision: DriftDecision, batch: Path) -> None:
+    """The window on the MLflow monitoring timeline: drift share, the policy's verdict, the mean
+    prediction and each column's effect size, one point per window."""
+    from accelops.registry import tracking
+
+    metrics = {"drift_share": decision.drift_share, "window_drifted": float(decision.window_drifted),
+               "retrain": float(decision.retrain), "mean_prediction": decision.mean_prediction,
+               "rows": float(decision.rows), "drifted_columns": float(len(decision.drifted_columns))}
+    metrics |= {f"effect.{c}": v for c, v in decision.scores.items()}
+    tracking.log_monitoring_window(params, metrics, decision.model_dump(mode="json"), batch.stem)
 
 
 def open_ledger(params: Params):

@@ -88,3 +88,31 @@ def log_model(model_dir: Path, example: pd.DataFrame, probabilities, serving_dir
         pip_requirements=pip_requirements(),
     )
     return info.model_uri
+
+
+def log_monitoring_window(params: Params, metrics: dict[str, float], evidence: dict, name: str) -> str:
+    """One drift window on the model's monitoring timeline: a run in `<register.experiment>-monitoring`
+    (one per model, found by its tag) whose metrics get one point per window (step = window number,
+    timestamp = now), so the MLflow UI charts drift over time; the window's evidence as a JSON artifact
+    (windows/NAME.json). Returns the run id."""
+    import time
+
+    import mlflow
+    from mlflow.entities import Metric
+
+    connect(params)
+    client = mlflow.MlflowClient()
+    model = params.register_.model_name
+    experiment = f"{params.register_.experiment}-monitoring"
+    exp = client.get_experiment_by_name(experiment)
+    exp_id = exp.experiment_id if exp else client.create_experiment(
+        experiment, artifact_location=params.layout.mlflow_artifacts.resolve().as_uri(),
+        tags={"accelops.monitoring_of": model})
+    runs = client.search_runs([exp_id], filter_string=f"tags.`accelops.timeline` = '{model}'", max_results=1)
+    run_id = runs[0].info.run_id if runs else client.create_run(
+        exp_id, tags={"accelops.timeline": model}, run_name=f"drift timeline: {model}").info.run_id
+    history = client.get_metric_history(run_id, "drift_share")
+    step, now = len(history), int(time.time() * 1000)
+    client.log_batch(run_id, metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()])
+    client.log_dict(run_id, evidence, f"windows/{step:05d}_{name}.json")
+    return run_id

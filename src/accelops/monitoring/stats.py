@@ -1,0 +1,117 @@
+"""Drift statistics that hold their false-alarm rate at every sample size.
+
+Per column, two numbers: an effect size (normalised Wasserstein distance for numeric columns, the
+reference's standard deviation as the unit; Jensen-Shannon distance for categorical ones, the
+measures Evidently reports) and a two-sample test's p-value (Kolmogorov-Smirnov; chi-square on the
+category counts). A column drifted only when both agree: the effect reaches `column_threshold` (an
+effect-size floor, so a million rows do not flag a shift nobody cares about) AND the p-value is below
+alpha / m for m columns (Bonferroni, so the chance that a window of unchanged data flags any column
+stays under alpha however small the batch and however many columns). Per slice value the same tests
+run on that slice's rows, naming where the drift is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+
+class ColumnDrift(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    column: str
+    kind: str                   # numeric | categorical
+    effect: float               # normalised Wasserstein / Jensen-Shannon distance
+    p_value: float
+    drifted: bool
+    severe: bool = False        # effect at or above the severe column threshold (drifted on its own)
+
+
+class SliceDrift(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slice: str
+    value: str
+    reference_rows: int
+    current_rows: int
+    drifted_columns: list[str]
+    max_effect: float           # the largest effect among its drifted columns (0 when none drifted)
+
+
+def numeric_drift(ref: np.ndarray, cur: np.ndarray, scale: float | None = None) -> tuple[float, float]:
+    """(Wasserstein distance in units of `scale` (default: the reference's standard deviation), KS
+    p-value) of two numeric samples (missing values dropped)."""
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    ref = ref[np.isfinite(ref)]
+    cur = cur[np.isfinite(cur)]
+    if len(ref) < 2 or len(cur) < 2:
+        return 0.0, 1.0
+    std = float(np.std(ref)) if scale is None else scale
+    effect = wasserstein_distance(ref, cur) / (std if std > 1e-12 else 1.0)
+    p = ks_2samp(ref, cur, method="asymp").pvalue
+    return float(effect), float(p)
+
+
+def categorical_drift(ref: pd.Series, cur: pd.Series) -> tuple[float, float]:
+    """(Jensen-Shannon distance, chi-square p-value) of two categorical samples (missing is a category)."""
+    from scipy.spatial.distance import jensenshannon
+    from scipy.stats import chi2_contingency
+
+    a = ref.astype(object).fillna("<missing>").astype(str).value_counts()
+    b = cur.astype(object).fillna("<missing>").astype(str).value_counts()
+    values = sorted(set(a.index) | set(b.index))
+    counts = np.array([[a.get(v, 0) for v in values], [b.get(v, 0) for v in values]], dtype=float)
+    if counts.sum(1).min() == 0:
+        return 0.0, 1.0
+    effect = float(jensenshannon(counts[0] / counts[0].sum(), counts[1] / counts[1].sum()))
+    if len(values) < 2:
+        return effect, 1.0
+    return effect, float(chi2_contingency(counts, correction=False).pvalue)
+
+
+def column_drifts(reference: pd.DataFrame, current: pd.DataFrame, numeric: list[str], categorical: list[str],
+                  threshold: float, alpha: float, severe: float,
+                  scales: dict[str, float] | None = None) -> list[ColumnDrift]:
+    """Every column's effect and p-value; drifted = effect >= threshold and p < alpha / m. `scales`:
+    the unit of each numeric column's distance (default: its standard deviation in `reference`)."""
+    m = max(len(numeric) + len(categorical), 1)
+    out = []
+    for col in numeric:
+        effect, p = numeric_drift(reference[col].to_numpy(np.float64), current[col].to_numpy(np.float64),
+                                  (scales or {}).get(col))
+        out.append(_verdict(col, "numeric", effect, p, threshold, alpha / m, severe))
+    for col in categorical:
+        effect, p = categorical_drift(reference[col], current[col])
+        out.append(_verdict(col, "categorical", effect, p, threshold, alpha / m, severe))
+    return out
+
+
+def _verdict(col: str, kind: str, effect: float, p: float, threshold: float, level: float,
+             severe: float) -> ColumnDrift:
+    drifted = bool(effect >= threshold and p < level)
+    return ColumnDrift(column=col, kind=kind, effect=effect, p_value=p, drifted=drifted,
+                       severe=bool(drifted and effect >= severe))
+
+
+def slice_drifts(reference: pd.DataFrame, current: pd.DataFrame, slices: list[str], numeric: list[str],
+                 categorical: list[str], threshold: float, alpha: float, severe: float,
+                 min_rows: int) -> list[SliceDrift]:
+    """Per value of each slice column with at least `min_rows` rows on both sides: the drifted columns
+    within it (the slice column itself excluded), slices with drift first, by their largest drifted
+    effect (a slice that holds the drift has larger effects than a bigger one that dilutes it). The
+    level is divided by the number of slice values tested as well (Bonferroni over slices x columns).
+    Numeric distances are in units of the whole reference's standard deviation, so slices compare."""
+    scales = {c: float(np.nanstd(reference[c].to_numpy(np.float64))) or 1.0 for c in numeric}
+    cells = [(col, v) for col in slices for v in sorted(set(reference[col].astype(str)) & set(current[col].astype(str)))]
+    out = []
+    for col, value in cells:
+        r = reference[reference[col].astype(str) == value]
+        c = current[current[col].astype(str) == value]
+        if len(r) < min_rows or len(c) < min_rows:
+            continue
+        tests = column_drifts(r, c, numeric, [x for x in categorical if x != col], threshold,
+                              alpha / max(len(cells), 1), severe, scales)
+        out.append(SliceDrift(slice=col, value=value, reference_rows=len(r), current_rows=len(c),
+                              drifted_columns=[t.column for t in tests if t.drifted],
+                              max_effect=max((t.effect for t in tests if t.drifted), default=0.0)))
+    return sorted(out, key=lambda s: (not s.drifted_columns, -s.max_effect))
