@@ -119,7 +119,7 @@ def main() -> int:
     p = params_with()
     cli = [str(Path(sys.executable).parent / "accelops")]
     history_before = _cli(cli + ["history", "--params", str(p.root / "params.yaml")])
-    rollback = _cli(cli + ["rollback", "--reason", "gate scenarios: roll back the boosting champion",
+    rollback = _cli(cli + ["rollback", "--reason", "gate scenarios: back to the champion before the last promotion",
                            "--params", str(p.root / "params.yaml")])
     history_after = _cli(cli + ["history", "--params", str(p.root / "params.yaml")])
     boosting = [r for r in records if r["challenger"] == "boosting"]

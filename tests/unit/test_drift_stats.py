@@ -75,3 +75,18 @@ def test_per_slice_drift_names_the_shifted_slice():
     assert (found[0].slice, found[0].value) == ("region", "north")
     assert set(found[0].drifted_columns) == {"x2", "x5"}
     assert all(not s.drifted_columns for s in found if s.slice == "region" and s.value != "north")
+
+
+def test_one_sort_statistics_equal_scipys():
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    from accelops.monitoring.stats import numeric_drift
+
+    rng = np.random.default_rng(4)
+    for n, m in ((50, 80), (3_000, 2_000), (100_000, 100_000)):
+        a, b = rng.lognormal(0, 1, n), rng.lognormal(0.05, 1.1, m)
+        a[:3] = np.nan                                   # missing values are dropped on both paths
+        effect, p = numeric_drift(a, b)
+        fa = a[np.isfinite(a)]
+        assert effect == pytest.approx(wasserstein_distance(fa, b) / np.std(fa), rel=1e-9)
+        assert p == pytest.approx(ks_2samp(fa, b, method="asymp").pvalue, rel=1e-6, abs=1e-300)

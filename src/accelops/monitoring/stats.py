@@ -39,17 +39,24 @@ class SliceDrift(BaseModel):
 
 def numeric_drift(ref: np.ndarray, cur: np.ndarray, scale: float | None = None) -> tuple[float, float]:
     """(Wasserstein distance in units of `scale` (default: the reference's standard deviation), KS
-    p-value) of two numeric samples (missing values dropped)."""
-    from scipy.stats import ks_2samp, wasserstein_distance
+    p-value) of two numeric samples (missing values dropped). Both from one sort of each side: the
+    two empirical CDFs evaluated on the merged values give the KS statistic (their largest gap) and
+    the Wasserstein-1 distance (the area between them), the same numbers as scipy's ks_2samp
+    (method "asymp") and wasserstein_distance at about a fifth of their time (three sorts each)."""
+    from scipy.stats import kstwo
 
-    ref = ref[np.isfinite(ref)]
-    cur = cur[np.isfinite(cur)]
-    if len(ref) < 2 or len(cur) < 2:
+    x = np.sort(ref[np.isfinite(ref)])
+    y = np.sort(cur[np.isfinite(cur)])
+    n, m = len(x), len(y)
+    if n < 2 or m < 2:
         return 0.0, 1.0
-    std = float(np.std(ref)) if scale is None else scale
-    effect = wasserstein_distance(ref, cur) / (std if std > 1e-12 else 1.0)
-    p = ks_2samp(ref, cur, method="asymp").pvalue
-    return float(effect), float(p)
+    merged = np.concatenate([x, y])
+    merged.sort(kind="stable")                      # two sorted runs: a linear merge
+    gap = np.abs(np.searchsorted(x, merged, "right") / n - np.searchsorted(y, merged, "right") / m)
+    distance = float(np.sum(gap[:-1] * np.diff(merged)))
+    std = float(np.std(x)) if scale is None else scale
+    p = float(kstwo.sf(float(gap.max()), np.round(n * m / (n + m))))
+    return distance / (std if std > 1e-12 else 1.0), min(max(p, 0.0), 1.0)
 
 
 def categorical_drift(ref: pd.Series, cur: pd.Series) -> tuple[float, float]:
@@ -57,9 +64,12 @@ def categorical_drift(ref: pd.Series, cur: pd.Series) -> tuple[float, float]:
     from scipy.spatial.distance import jensenshannon
     from scipy.stats import chi2_contingency
 
-    a = ref.astype(object).fillna("<missing>").astype(str).value_counts()
-    b = cur.astype(object).fillna("<missing>").astype(str).value_counts()
-    values = sorted(set(a.index) | set(b.index))
+    def counts_of(s: pd.Series) -> dict[str, int]:
+        counts = s.value_counts(dropna=False)            # count first, name the few values after
+        return {("<missing>" if pd.isna(k) else str(k)): int(v) for k, v in counts.items()}
+
+    a, b = counts_of(ref), counts_of(cur)
+    values = sorted(set(a) | set(b))
     counts = np.array([[a.get(v, 0) for v in values], [b.get(v, 0) for v in values]], dtype=float)
     if counts.sum(1).min() == 0:
         return 0.0, 1.0
