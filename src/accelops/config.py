@@ -429,6 +429,8 @@ class MonitorParams(_Section):
     severe_column_threshold: float = Field(0.5, gt=0, description="One drifted column with at least this effect "
                                            "makes the window drifted whatever the share (e.g. a 1-sd shift of one "
                                            "column among 30)")
+    severe_share_threshold: float = Field(0.2, gt=0, le=1, description="The same for a categorical column's "
+                                          "Jensen-Shannon distance or a numeric column's change in missing share")
     slice_min_rows: int = Field(200, gt=0, description="Per-slice drift on values with at least this many rows "
                                 "on both sides")
     drift_share_threshold: float = Field(ge=0, le=1, description="A window drifted when the share of drifted "

@@ -90,3 +90,16 @@ def test_one_sort_statistics_equal_scipys():
         fa = a[np.isfinite(a)]
         assert effect == pytest.approx(wasserstein_distance(fa, b) / np.std(fa), rel=1e-9)
         assert p == pytest.approx(ks_2samp(fa, b, method="asymp").pvalue, rel=1e-6, abs=1e-300)
+
+
+def test_values_that_stop_arriving_and_a_new_category_are_severe_drift():
+    """A numeric column's missing share and a new category move no distance of the values present,
+    yet each is drift on its own (the generator's missing_spike and new_category scenarios)."""
+    rng = np.random.default_rng(5)
+    ref, cur = _frame(5_000, rng), _frame(5_000, rng)
+    cur.loc[cur.index[:1500], "x4"] = np.nan                      # 30% of x4 stops arriving
+    cur.loc[cur.index[1500:2250], "device"] = "tv"                 # 15% on a device never seen
+    tests = {t.column: t for t in column_drifts(ref, cur, NUMERIC, CATEGORICAL, 0.1, 0.05, 0.5)}
+    assert tests["x4"].effect < 0.1 and tests["x4"].missing_delta == pytest.approx(0.3)
+    assert tests["x4"].drifted and tests["x4"].severe and tests["device"].drifted and tests["device"].severe
+    assert sorted(c for c, t in tests.items() if t.drifted) == ["device", "x4"]

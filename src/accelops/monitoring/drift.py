@@ -60,10 +60,10 @@ def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, contract: Contr
     ref_all = _sample(reference[cols], params.test_rows)
     cur_all = _sample(current[cols], params.test_rows)
     tests = column_drifts(ref_all, cur_all, numeric, categorical, params.column_threshold, params.alpha,
-                          params.severe_column_threshold)
+                          params.severe_column_threshold, severe_share=params.severe_share_threshold)
     slices = slice_drifts(ref_all, cur_all, [c for c in contract.slices if c in cols], numeric, categorical,
                           params.column_threshold, params.alpha, params.severe_column_threshold,
-                          params.slice_min_rows)
+                          params.slice_min_rows, params.severe_share_threshold)
     drifted = sorted(t.column for t in tests if t.drifted)
     severe = sorted(t.column for t in tests if t.severe)
     share = len(drifted) / len(cols)
@@ -73,7 +73,8 @@ def detect_drift(reference: pd.DataFrame, current: pd.DataFrame, contract: Contr
               f"{level:.2g}; share {share:.2f} {'>' if share > params.drift_share_threshold else '<='} "
               f"{params.drift_share_threshold}): {', '.join(drifted) or 'none'}")
     if severe:
-        reason += f"; severe (effect >= {params.severe_column_threshold}): {', '.join(severe)}"
+        reason += (f"; severe (distance >= {params.severe_column_threshold} sd, or Jensen-Shannon / missing share "
+                   f">= {params.severe_share_threshold}): {', '.join(severe)}")
     if slices and slices[0].drifted_columns:
         top = slices[0]
         reason += f"; most drifted slice {top.slice}={top.value} ({len(top.drifted_columns)} columns)"

@@ -25,6 +25,8 @@ class ColumnDrift(BaseModel):
     p_value: float
     drifted: bool
     severe: bool = False        # effect at or above the severe column threshold (drifted on its own)
+    missing_delta: float = 0.0  # numeric columns: the change in the share of missing values
+    missing_p: float = 1.0      # ... and its chi-square p-value
 
 
 class SliceDrift(BaseModel):
@@ -79,33 +81,48 @@ def categorical_drift(ref: pd.Series, cur: pd.Series) -> tuple[float, float]:
     return effect, float(chi2_contingency(counts, correction=False).pvalue)
 
 
+def missing_drift(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
+    """(absolute change in the share of missing values, chi-square p-value of the 2x2 counts)."""
+    from scipy.stats import chi2_contingency
+
+    a, b = int(np.isnan(ref).sum()), int(np.isnan(cur).sum())
+    delta = abs(a / max(len(ref), 1) - b / max(len(cur), 1))
+    if a + b == 0 or a + b == len(ref) + len(cur):
+        return delta, 1.0
+    return delta, float(chi2_contingency([[a, len(ref) - a], [b, len(cur) - b]], correction=False).pvalue)
+
+
 def column_drifts(reference: pd.DataFrame, current: pd.DataFrame, numeric: list[str], categorical: list[str],
                   threshold: float, alpha: float, severe: float,
-                  scales: dict[str, float] | None = None) -> list[ColumnDrift]:
-    """Every column's effect and p-value; drifted = effect >= threshold and p < alpha / m. `scales`:
-    the unit of each numeric column's distance (default: its standard deviation in `reference`)."""
-    m = max(len(numeric) + len(categorical), 1)
+                  scales: dict[str, float] | None = None, severe_share: float = 0.2) -> list[ColumnDrift]:
+    """Every column's effect and p-value; drifted = effect >= threshold and p < alpha / m (for numeric
+    columns, the change in the missing share is tested the same way: values that stop arriving are
+    drift the distance of the values present cannot see). Severe: a numeric distance of at least
+    `severe` (in standard deviations), or a Jensen-Shannon distance or missing-share change of at
+    least `severe_share`. `scales`: the unit of each numeric column's distance (default: its
+    standard deviation in `reference`)."""
+    level = alpha / max(len(numeric) + len(categorical), 1)
     out = []
     for col in numeric:
-        effect, p = numeric_drift(reference[col].to_numpy(np.float64), current[col].to_numpy(np.float64),
-                                  (scales or {}).get(col))
-        out.append(_verdict(col, "numeric", effect, p, threshold, alpha / m, severe))
+        ref, cur = reference[col].to_numpy(np.float64), current[col].to_numpy(np.float64)
+        effect, p = numeric_drift(ref, cur, (scales or {}).get(col))
+        delta, p_missing = missing_drift(ref, cur)
+        shifted = effect >= threshold and p < level
+        emptied = delta >= threshold and p_missing < level
+        out.append(ColumnDrift(column=col, kind="numeric", effect=effect, p_value=p, drifted=bool(shifted or emptied),
+                               severe=bool((shifted and effect >= severe) or (emptied and delta >= severe_share)),
+                               missing_delta=delta, missing_p=p_missing))
     for col in categorical:
         effect, p = categorical_drift(reference[col], current[col])
-        out.append(_verdict(col, "categorical", effect, p, threshold, alpha / m, severe))
+        drifted = bool(effect >= threshold and p < level)
+        out.append(ColumnDrift(column=col, kind="categorical", effect=effect, p_value=p, drifted=drifted,
+                               severe=bool(drifted and effect >= severe_share)))
     return out
-
-
-def _verdict(col: str, kind: str, effect: float, p: float, threshold: float, level: float,
-             severe: float) -> ColumnDrift:
-    drifted = bool(effect >= threshold and p < level)
-    return ColumnDrift(column=col, kind=kind, effect=effect, p_value=p, drifted=drifted,
-                       severe=bool(drifted and effect >= severe))
 
 
 def slice_drifts(reference: pd.DataFrame, current: pd.DataFrame, slices: list[str], numeric: list[str],
                  categorical: list[str], threshold: float, alpha: float, severe: float,
-                 min_rows: int) -> list[SliceDrift]:
+                 min_rows: int, severe_share: float = 0.2) -> list[SliceDrift]:
     """Per value of each slice column with at least `min_rows` rows on both sides: the drifted columns
     within it (the slice column itself excluded), slices with drift first, by their largest drifted
     effect (a slice that holds the drift has larger effects than a bigger one that dilutes it). The
@@ -120,8 +137,9 @@ def slice_drifts(reference: pd.DataFrame, current: pd.DataFrame, slices: list[st
         if len(r) < min_rows or len(c) < min_rows:
             continue
         tests = column_drifts(r, c, numeric, [x for x in categorical if x != col], threshold,
-                              alpha / max(len(cells), 1), severe, scales)
+                              alpha / max(len(cells), 1), severe, scales, severe_share)
         out.append(SliceDrift(slice=col, value=value, reference_rows=len(r), current_rows=len(c),
                               drifted_columns=[t.column for t in tests if t.drifted],
-                              max_effect=max((t.effect for t in tests if t.drifted), default=0.0)))
+                              max_effect=max((max(t.effect, t.missing_delta) for t in tests if t.drifted),
+                                             default=0.0)))
     return sorted(out, key=lambda s: (not s.drifted_columns, -s.max_effect))
