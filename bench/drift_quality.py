@@ -6,8 +6,8 @@ windows at each size, and whether the drifted feature or slice is named.
 The reference is one synthetic history; each current window is generated over the same period with
 another seed (so `none` windows are unchanged data, and a flag on them is a false alarm) and a
 scenario applied. A window is detected when the drift verdict of accelops.monitoring.drift says the
-window drifted. Named correctly: covariate_shift and missing_spike, the most drifted column is an
-injected one; slice_shift, the most drifted slice is region=north; new_category, channel drifted.
+window drifted. Named correctly: covariate_shift and missing_spike, the most drifted column (by its
+distance or its change in missing share) is an injected one; slice_shift, the most drifted slice is region=north; new_category, channel drifted.
 Prints the table, then one JSON line (bench/results/drift_quality.json).
 """
 
@@ -77,7 +77,7 @@ def _named(scenario: str, result, manifest: dict) -> bool:
         return "channel" in result.drifted_columns
     if not drifted:
         return False
-    top = max(drifted, key=lambda t: t.effect)
+    top = max(drifted, key=lambda t: max(t.effect, t.missing_delta))     # distance or missing-share change
     return top.column in manifest.get("injected", {})
 
 

@@ -129,9 +129,6 @@ class Landed(BaseModel):
     quarantined_to: str | None = None
 
 
-REJECTIONS = ("DataFormatError", "DataValidationError", "PiiDetectedError", "LabelQualityError")
-
-
 def process_landed(params: Params, handle, owner: str | None = None) -> list[Landed]:
     """Every file that landed and was not processed before, oldest first, each exactly once: `handle(path)`
     does the work (the monitoring flow's checks and any retraining) and returns an object with a
@@ -154,10 +151,8 @@ def process_landed(params: Params, handle, owner: str | None = None) -> list[Lan
         path = Path(f.path)
         try:
             outcome = handle(path)
-        except errors.AccelopsError as exc:
-            if type(exc).__name__ not in REJECTIONS:
-                ledger.release(f.sha256, owner, repr(exc))
-                raise
+        except (errors.DataFormatError, errors.DataValidationError, errors.PiiDetectedError,
+                errors.LabelQualityError) as exc:        # the pipeline rejected the data: never retried
             where = quarantine_file(f, str(exc), lay.quarantined_files, lay.batch_validation_report(path))
             ledger.finish(f.sha256, owner, "quarantined", f"{type(exc).__name__}: {exc}")
             log.warning("%s quarantined to %s: %s", path.name, where, exc)
