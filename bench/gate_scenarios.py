@@ -82,16 +82,7 @@ def main() -> int:
         with patch():
             for stage in names:
                 stages.STAGES[stage](params)
-        reg = json.loads(params.layout.registration_file.read_text())
-        training = json.loads(params.layout.training_summary.read_text())
-        failed = [r["rule"] for r in reg["rules"] if r["verdict"] == "fail"]
-        records.append({"scenario": name, "status": reg["status"], "version": reg["version"],
-                        "challenger": training["challenger"], "valid_auc": training["valid_auc"],
-                        "test_auc": reg["challenger_auc"], "champion_version": reg["champion_version"],
-                        "comparison": reg["comparison"], "failed_rules": failed, "reason": reg["reason"],
-                        "rules": reg["rules"], "seconds": round(time.perf_counter() - started, 1)})
-        print(f"{name:15} v{reg['version']:>2} {reg['status']:9} {training['challenger']:8} "
-              f"AUC {reg['challenger_auc']:.4f}  failed: {', '.join(failed) or '-'}", flush=True)
+        _record(records, params, name, time.perf_counter() - started)
 
     stages.generate(params_with())
     clean = params_with().layout.history
@@ -103,7 +94,7 @@ def main() -> int:
     run("better", params_with())
     register_again = params_with()
     stages.register(register_again)
-    _record_again(records, register_again, "tie")
+    _record(records, register_again, "tie", 0.0)
     run("worse_overall", params_with(**WEAK))
 
     shifted = _north_inverted_in_training_windows(clean_frame, params_with())
@@ -132,7 +123,8 @@ def main() -> int:
     return 0
 
 
-def _record_again(records: list[dict], params, name: str) -> None:
+def _record(records: list[dict], params, name: str, seconds: float) -> None:
+    """The scenario's decision (from registration.json and training.json) appended to `records` and printed."""
     reg = json.loads(params.layout.registration_file.read_text())
     training = json.loads(params.layout.training_summary.read_text())
     failed = [r["rule"] for r in reg["rules"] if r["verdict"] == "fail"]
@@ -140,7 +132,7 @@ def _record_again(records: list[dict], params, name: str) -> None:
                     "challenger": training["challenger"], "valid_auc": training["valid_auc"],
                     "test_auc": reg["challenger_auc"], "champion_version": reg["champion_version"],
                     "comparison": reg["comparison"], "failed_rules": failed, "reason": reg["reason"],
-                    "rules": reg["rules"], "seconds": 0.0})
+                    "rules": reg["rules"], "seconds": round(seconds, 1)})
     print(f"{name:15} v{reg['version']:>2} {reg['status']:9} {training['challenger']:8} "
           f"AUC {reg['challenger_auc']:.4f}  failed: {', '.join(failed) or '-'}", flush=True)
 
