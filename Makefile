@@ -40,7 +40,7 @@ ui-prefect: install
 	$(BIN)/accelops ui prefect
 
 clean:
-	rm -rf .accelops data/raw/*.parquet data/raw/*.json data/landing .pytest_cache
+	rm -rf .accelops data/raw/*.parquet data/raw/*.json data/landing data/labels .pytest_cache
 
 repro: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro

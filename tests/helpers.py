@@ -20,7 +20,7 @@ SMALL = {
     "train": {"epochs": 4, "threads": 1, "batch_size": 256, "patience": 2},
     "validate": {"min_rows": 50},
     "evaluate": {"min_slice_support": 30},
-    "monitor": {"batch_rows": 3000, "batch_days": 7, "reference_rows": 5000, "settle_seconds": 0},
+    "monitor": {"batch_rows": 3000, "batch_days": 7, "reference_rows": 5000, "settle_seconds": 0, "model_rows": 3000},
     # the real benchmark, kept short: two batch sizes, no torch.compile (tested on its own)
     "benchmark": {"batch_sizes": [1, 256], "runtimes": ["eager", "onnxruntime"], "precisions": ["fp32", "int8"],
                   "student": {"epochs": 1}, "warmup": 1, "min_repeats": 3, "max_seconds_per_cell": 0.02,

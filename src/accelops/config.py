@@ -403,6 +403,13 @@ class RetrainPolicy(_Section):
                                 "reaches this")
     cooldown_hours: float = Field(24.0, ge=0, description="No new retraining this long after the last one")
     max_per_day: int = Field(2, ge=0, description="At most this many retrainings in any 24 hours")
+    max_auc_drop: float = Field(0.05, gt=0, lt=1, description="Performance decay, a retraining reason of its "
+                                "own: the champion's realised AUC on its last n labelled windows (delayed "
+                                "labels) below its test AUC by more than this")
+    min_new_labels: int = Field(500, ge=0, description="Drift-triggered retraining waits until at least this "
+                                   "many rows of the windows since the last retraining have labels (in the file or "
+                                   "landed in monitor.labels): retraining on the old labels alone would learn "
+                                   "nothing about the drift")
 
     @model_validator(mode="after")
     def _k_within_n(self) -> "RetrainPolicy":
@@ -438,6 +445,13 @@ class MonitorParams(_Section):
     landing: str = Field("data/landing", description="Where new data lands: a folder (its .parquet and .csv "
                          "files) or a glob; relative to params.yaml's folder. The scheduled monitoring run "
                          "processes each file once")
+    labels: str = Field("data/labels", description="Where delayed labels land: a folder (.parquet and .csv "
+                        "files) or a glob of files with the entity id, timestamp and label of scored rows; joined "
+                        "to the prediction log for realised performance; relative to params.yaml's folder")
+    min_labelled_rows: int = Field(200, gt=0, description="Realised metrics of a window (and of a slice in it) "
+                                   "from at least this many labelled rows")
+    model_rows: int = Field(20_000, gt=0, description="Rows per side scored by the champion for prediction drift "
+                            "and each feature's impact on the mean prediction")
     schedule_minutes: int = Field(60, gt=0, description="Interval of the scheduled monitoring deployment")
     settle_seconds: float = Field(5.0, ge=0, description="Files modified more recently are left for the next "
                                   "run (a writer may still be copying them)")
@@ -516,6 +530,12 @@ class Params(_Section):
     def landing(self) -> Path:
         """monitor.landing resolved from params.yaml's folder (a folder or a glob pattern)."""
         path = Path(self.monitor.landing)
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def labels(self) -> Path:
+        """monitor.labels resolved from params.yaml's folder (a folder or a glob pattern)."""
+        path = Path(self.monitor.labels)
         return path if path.is_absolute() else self.root / path
 
     def replace(self, **sections: object) -> "Params":

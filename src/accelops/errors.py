@@ -60,6 +60,10 @@ class LabelQualityError(AccelopsError):
     """Likely flipped or poisoned labels well above the rate of the accepted reference data."""
 
 
+class RetrainingFailed(AccelopsError):
+    """Monitoring decided to retrain and the retraining failed (the files it checked stay checked)."""
+
+
 class ServingError(AccelopsError):
     """A serving variant cannot be built or run here, or a benchmark input is missing."""
 

@@ -239,6 +239,12 @@ class Layout(BaseModel):
     def batch_validation_report(self, batch: Path) -> Path:
         return self.monitoring_dir / f"validation_{Path(batch).stem}.json"
 
+    @property
+    def window_performance(self) -> Path:
+        """Every monitoring window's estimated and realised performance (the prediction logs joined with
+        the delayed labels), rewritten by each check."""
+        return self.monitoring_dir / "windows.json"
+
     def prediction_log(self, batch: Path) -> Path:
         """The champion's scores for a batch: keys, prediction and model version (no features)."""
         return self.monitoring_dir / "predictions" / f"{Path(batch).stem}.parquet"

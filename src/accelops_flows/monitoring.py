@@ -4,9 +4,12 @@ started when the retraining policy says so (run_deployment under a served deploy
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, get_run_logger, runtime
 
 from accelops.config import Params, load_params
+from accelops.errors import RetrainingFailed
 from accelops.pipeline import batch_stages
 from accelops_flows import tasks as t
 from accelops_flows.training import training_flow
@@ -26,17 +29,22 @@ def monitoring_flow(batch: str | None = None, params_path: str | None = None) ->
     results: dict[str, dict] = {}
 
     def handle(path):
-        results[str(path)] = _check(params, params_path, str(path))
+        results[str(path)] = _check(params, params_path, str(path), keep_going=True)
         return results[str(path)]["decision"]
 
     landed = batch_stages.process_landed(params, handle)
     logger.info("landing %s: %d file(s) processed, %d quarantined", params.landing,
                 sum(f.state == "done" for f in landed), sum(f.state == "quarantined" for f in landed))
     t.publish_landed(landed)
+    failed = {f: r["training_error"] for f, r in results.items() if r.get("training_error")}
+    if failed:      # the files were checked (not retried, not quarantined); the run's state says what failed
+        raise RetrainingFailed("; ".join(f"retraining after {Path(f).name} failed: {e}" for f, e in failed.items()))
     return {"landed": landed, "results": results}
 
 
-def _check(params: Params, params_path: str | None, batch: str) -> dict:
+def _check(params: Params, params_path: str | None, batch: str, keep_going: bool = False) -> dict:
+    """Check one file and start the retraining the policy decided. `keep_going`: a failed retraining is
+    recorded in the result (the file's check stands) instead of raised."""
     logger = get_run_logger()
     decision = t.check_batch(params, batch, _training_active())
     result = {"decision": decision, "training": None}
@@ -53,10 +61,18 @@ def _check(params: Params, params_path: str | None, batch: str) -> dict:
         from prefect.deployments import run_deployment
 
         run = run_deployment(TRAINING_DEPLOYMENT, parameters={"data": data, "params_path": params_path,
-                                                              "reason": reason}, timeout=0)
+                                                              "reason": reason, "new_after": retrain_on.new_after},
+                             timeout=0)
         result["training"] = {"deployment_flow_run_id": str(run.id)}
     else:
-        result["training"] = training_flow(data=data, params_path=params_path, reason=reason)
+        try:
+            result["training"] = training_flow(data=data, params_path=params_path, reason=reason,
+                                               new_after=retrain_on.new_after)
+        except Exception as exc:
+            if not keep_going:
+                raise
+            logger.error("retraining after %s failed: %s: %s", batch, type(exc).__name__, exc)
+            result["training_error"] = f"{type(exc).__name__}: {exc}"
     return result
 
 

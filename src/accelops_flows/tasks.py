@@ -36,10 +36,10 @@ def reference(params: Params) -> ReferenceSummary:
 
 
 @task(name="validate", **_stage)
-def validate(params: Params, data: str | None) -> BatchReport:
+def validate(params: Params, data: str | None, new_after: str | None = None) -> BatchReport:
     started = time.time()
     try:
-        return stages.validate(params, Path(data) if data else None)
+        return stages.validate(params, Path(data) if data else None, new_after)
     finally:   # the report is most useful when the batch was stopped
         _publish_validation(params.layout.validation_report, started, "validation")
 
@@ -121,6 +121,17 @@ def _publish_drift(decision: DriftDecision | NoChampion) -> None:
                  {"fact": "drifted columns", "value": ", ".join(decision.drifted_columns) or "none"},
                  {"fact": "champion", "value": f"v{decision.champion_version}"},
                  {"fact": "reference", "value": decision.reference}]
+        if decision.prediction is not None:
+            rows.append({"fact": "prediction drift", "value": f"{decision.prediction.effect:.3f} sd "
+                                                              f"(p {decision.prediction.p_value:.2g})"})
+        if decision.label is not None:
+            rows.append({"fact": "label drift", "value": f"{decision.label.effect:.3f} (p {decision.label.p_value:.2g})"})
+        if (perf := decision.performance) is not None:
+            realised = "labels not in yet" if perf.realised_auc is None else f"{perf.realised_auc:.4f}"
+            rows.append({"fact": "AUC", "value": f"estimated {perf.estimated_auc:.4f}, realised {realised}"})
+        if (a := decision.attribution) is not None:
+            rows += [{"fact": f"impact {i.column}", "value": f"{i.mean_prediction_change:+.4f} mean prediction"}
+                     for i in a.impacts[:5]]
         rows += [{"fact": f"score {c}", "value": f"{s:.3f}"} for c, s in sorted(decision.scores.items())]
     create_table_artifact(rows, key="drift-decision", description=f"Drift decision on {decision.batch}")
 

@@ -11,8 +11,11 @@ from accelops_flows import tasks as t
 
 
 @flow(name="training", log_prints=True)
-def training_flow(data: str | None = None, params_path: str | None = None, reason: str = "manual") -> dict:
-    """Train a challenger on `data` (default: params.paths.history) and gate it against @champion."""
+def training_flow(data: str | None = None, params_path: str | None = None, reason: str = "manual",
+                  new_after: str | None = None) -> dict:
+    """Train a challenger on `data` (default: params.paths.history) and gate it against @champion.
+    `new_after`: the rows after this time are new (a drift-triggered retraining): the label check
+    judges them by a model fit on them."""
     params = load_params(params_path)
     logger = get_run_logger()
     timings: dict[str, float] = {}
@@ -25,7 +28,7 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
         logger.info("stage %s done in %.1f s", name, timings[name])
 
     timed("reference", t.reference, params)
-    timed("validate", t.validate, params, data)
+    timed("validate", t.validate, params, data, new_after)
     timed("features", t.features, params)
     timed("train", t.train, params)
     timed("evaluate", t.evaluate, params)

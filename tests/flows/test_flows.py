@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from accelops.config import load_params
-from accelops.data.generator import generate, write
+from accelops.data.generator import continuing_customers, generate, write
 from helpers import Project, copy_project, write_params
 
 
@@ -49,7 +49,9 @@ def _batch(params, scenario, seed, folder=None, week=0):
     start = end + pd.Timedelta(days=week * params.monitor.batch_days)
     out = (folder or params.layout.workdir) / f"batch_{scenario}_{seed}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
-    write(generate(params.monitor.batch_rows, params.monitor.batch_days, start.isoformat(), seed, scenario), out)
+    m, g = params.monitor, params.generate
+    write(generate(m.batch_rows, m.batch_days, start.isoformat(), seed, scenario,
+                   customers=continuing_customers(m.batch_rows, m.batch_days, g.rows, g.days)), out)
     return out
 
 
@@ -133,7 +135,17 @@ def test_landed_files_are_checked_once_and_persistent_drift_retrains_once(flow_c
 
     from accelops_flows.monitoring import monitoring_flow
 
+    import yaml
+
+    from accelops.config import load_params
+
     path, params, _ = flow_copy
+    # the shifted batches carry labels, and their realised AUC is down: decay would retrain at once
+    # (test_batch_monitoring covers it); here persistence alone decides
+    raw = yaml.safe_load(path.read_text())
+    raw["monitor"].setdefault("policy", {})["max_auc_drop"] = 0.99
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    params = load_params(path)
     landing, before = params.landing, len(_versions(params))
     first = _batch(params, "covariate_shift", 22, landing, week=0)
     state = monitoring_flow(params_path=str(path), return_state=True)

@@ -1,6 +1,8 @@
 """A monitored batch is compared with the champion's own training set (kept under the content hash
 recorded on its version), never with whatever the last features run left behind."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from accelops.data.generator import generate, write
@@ -49,11 +51,14 @@ def test_each_window_is_a_point_on_the_mlflow_monitoring_timeline_with_its_evide
 
     import mlflow
 
+    from accelops.data.generator import continuing_customers
+
     params = trained_copy.params
     batches = []
+    customers = continuing_customers(3000, 7, params.generate.rows, params.generate.days)
     for seed, scenario in ((6, "none"), (7, "slice_shift")):
         batches.append(tmp_path / f"{scenario}.parquet")
-        write(generate(3000, 7, "2026-08-01", seed=seed, scenario=scenario), batches[-1])
+        write(generate(3000, 7, "2026-08-01", seed=seed, scenario=scenario, customers=customers), batches[-1])
     quiet, shifted = (batch_stages.check_batch(params, b) for b in batches)
     assert not quiet.window_drifted and all(c.p_value > 0 for c in quiet.columns)
     # slice_shift moves usage features of region=north only: the slice is named
@@ -72,3 +77,85 @@ def test_each_window_is_a_point_on_the_mlflow_monitoring_timeline_with_its_evide
     assert len(client.get_metric_history(run.info.run_id, "effect.monthly_charges")) == 2
     evidence = json.loads(mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/windows/00001_slice_shift.json"))
     assert evidence["reason"] == shifted.reason and evidence["policy"]["windows"] == 2
+
+
+def test_unlabelled_windows_are_estimated_then_measured_when_their_labels_land(trained_copy, tmp_path):
+    """A batch without its label column is scored and estimated (CBPE); its labels land later in
+    monitor.labels and give realised AUC beside the estimate; a concept shift shows as decay that
+    retrains; the retraining data takes each row's late label."""
+    import json
+
+    from accelops.data.generator import continuing_customers
+
+    params = trained_copy.params
+    lay, c, g = params.layout, params.dataset, params.generate
+    labels_dir = params.labels
+    customers = continuing_customers(3000, 7, g.rows, g.days)      # the history's cadence: no events_7d drift
+
+    def day(start: str, seed: int, scenario: str) -> pd.DataFrame:
+        return generate(3000, 7, start, seed=seed, scenario=scenario, customers=customers).frame
+
+    quiet = day("2026-08-01", 11, "none")
+    batch = tmp_path / "day1.parquet"
+    quiet.drop(columns=[c.label]).to_parquet(batch)
+    first = batch_stages.check_batch(params, batch)
+    log = pd.read_parquet(lay.prediction_log(batch))
+    assert c.label not in log.columns and set(log["model_version"]) == {first.champion_version}
+    assert log["variant"].iloc[0].count("/") == 3 and {"region", "plan"} <= set(log.columns)
+    assert not set(c.pii) & set(log.columns)
+    assert first.performance.labelled == 0 and first.performance.realised_auc is None
+    assert 0.6 < first.performance.estimated_auc < 0.95
+    assert first.prediction is not None and not first.prediction.drifted and first.label is None
+    assert {i.column for i in first.attribution.impacts} >= set(c.feature_columns)
+
+    labels_dir.mkdir(parents=True, exist_ok=True)
+    quiet[[c.entity_id, c.timestamp, c.label]].to_parquet(labels_dir / "day1_labels.parquet")
+    concept = day("2026-08-09", 12, "concept_drift")
+    second_batch = tmp_path / "day2.parquet"
+    concept.drop(columns=[c.label]).to_parquet(second_batch)
+    second = batch_stages.check_batch(params, second_batch)
+    windows = json.loads(lay.window_performance.read_text())
+    day1 = windows["day1"]
+    assert day1["labelled"] == 3000 and abs(day1["estimate_error"]) < 0.05
+    assert not second.retrain and second.performance.realised_auc is None     # its labels are not in yet
+
+    # the concept shift's labels land: realised AUC falls far below the estimate, and decay retrains
+    concept[[c.entity_id, c.timestamp, c.label]].to_parquet(labels_dir / "day2_labels.parquet")
+    third_batch = tmp_path / "day3.parquet"
+    day("2026-08-17", 13, "concept_drift").drop(columns=[c.label]).to_parquet(third_batch)
+    third = batch_stages.check_batch(params, third_batch)
+    day2 = json.loads(lay.window_performance.read_text())["day2"]
+    assert day2["realised_auc"] < day1["realised_auc"] - 0.05 and day2["estimate_error"] > 0.05
+    assert third.retrain and third.policy["decay"].startswith("performance decay"), third.reason
+    data = batch_stages.retraining_data(params, third.policy["batches"])
+    assert data.batch_rows == 6000 and data.unlabelled == 3000           # day 3's labels are still out
+    rows = pd.read_parquet(data.path)
+    joined = rows.merge(concept[[c.entity_id, c.timestamp, c.label]], on=[c.entity_id, c.timestamp],
+                        suffixes=("", "_landed"))
+    assert len(joined) == 3000 and (joined[c.label] == joined[f"{c.label}_landed"]).all()
+
+
+def test_a_retrainings_label_check_tells_a_moved_concept_from_flipped_labels(trained_copy, tmp_path):
+    """A drift-triggered retraining judges its new rows by a model fit on them, against the reference at
+    their positive rate: a concept shift (labels follow new rules) passes, flipped labels are stopped."""
+    import pytest
+
+    from accelops.data.generator import continuing_customers
+    from accelops.errors import LabelQualityError
+    from accelops.pipeline import stages
+
+    params = trained_copy.params
+    g, c = params.generate, params.dataset
+    customers = continuing_customers(3000, 7, g.rows, g.days)
+    for scenario, severity, stopped in (("concept_drift", 1.0, False), ("label_noise", 2.0, True)):
+        batch = tmp_path / f"{scenario}.parquet"
+        generate(3000, 7, "2026-08-01", seed=31, scenario=scenario, severity=severity,
+                 customers=customers).frame.to_parquet(batch)
+        data = batch_stages.retraining_data(params, [batch])
+        if stopped:
+            with pytest.raises(LabelQualityError, match=r"the 3000 rows after .* by a model fit on them"):
+                stages.validate(params, Path(data.path), data.new_after)
+            continue
+        report = stages.validate(params, Path(data.path), data.new_after)
+        check = report.label_quality
+        assert check.rows == 3000 and check.scope.startswith("the 3000 rows after") and check.excess <= 0.03

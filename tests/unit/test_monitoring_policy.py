@@ -150,3 +150,26 @@ def test_a_crashed_claim_is_taken_over_once_then_quarantined(tmp_path):
     ledger.register(str(landing), 0)
     assert ledger.claim_next("far-host:1:z", lease, 2) is not None
     assert ledger.claim_next("other-host:3:w", lease, 2) is None
+
+
+def test_drift_waits_for_labels_of_the_new_windows_and_decay_retrains_on_its_own():
+    history = [_w(0, 0.4, True), _w(1, 0.4, True)]
+    current = _w(2, 0.4, True)
+    waiting = decide(history, current, current.decided_at, False, POLICY, labelled_new_rows=120)
+    assert not waiting.retrain and "only 120 row(s) of the 3 window(s)" in waiting.reason \
+        and waiting.batches == ["day0.parquet", "day1.parquet", "day2.parquet"]
+    labelled = decide(history, current, current.decided_at, False, POLICY, labelled_new_rows=POLICY.min_new_labels)
+    assert labelled.retrain
+    # every window since the last retraining is retraining data, not only the last n
+    longer = [_w(d, 0.4, True) for d in range(6)]
+    assert len(decide(longer, _w(6, 0.4, True), T0 + timedelta(days=6), False, POLICY).batches) == 7
+    # decay from delayed labels retrains without drift (labels are what it measured) ...
+    quiet = _w(2, 0.0, False)
+    why = "performance decay: realised AUC 0.7 ..."
+    decayed = decide([_w(0, 0.0, False)], quiet, quiet.decided_at, False, POLICY, decay=why, labelled_new_rows=0)
+    assert decayed.retrain and decayed.reason == why and decayed.decay == why
+    # ... but not during the cooldown nor beside a running training
+    after = [_w(0, 0.0, False, triggered=True)]
+    held = decide(after, _w(0.5, 0.0, False), T0 + timedelta(days=0.5), False, POLICY, decay=why)
+    assert not held.retrain and "cooldown" in held.reason
+    assert not decide([], quiet, quiet.decided_at, True, POLICY, decay=why).retrain

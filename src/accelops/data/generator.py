@@ -39,6 +39,7 @@ FIRST = ["Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gita", "Hugo", "Ines", "
 LAST = ["Smith", "Okafor", "Garcia", "Ivanova", "Chen", "Müller", "Silva", "Kowalski", "Haddad",
         "Tanaka", "Brown", "Novak", "Rossi", "Dubois", "Larsen", "Nguyen", "Patel", "Kim"]
 
+SNAPSHOTS_PER_CUSTOMER = 4                 # by default each customer is seen 4 times over the period
 SCENARIOS = ("none", "covariate_shift", "slice_shift", "new_category", "missing_spike",
              "concept_drift", "label_noise")
 
@@ -88,7 +89,7 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
     if rows <= 0 or days <= 0:
         raise ValueError("rows and days must be positive")
     rng = np.random.default_rng(seed)        # one stream, drawn in a fixed order: same seed, same table
-    n_cust = customers or max(1, rows // 4)
+    n_cust = customers or max(1, rows // SNAPSHOTS_PER_CUSTOMER)
     df, cust = _snapshots(rng, rows, days, start, n_cust)
     _personal_data(df, cust, rng, n_cust)
     manifest: dict = {"scenario": scenario, "seed": seed, "rows": rows, "days": days,
@@ -105,6 +106,15 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
         manifest["flipped_rows"] = flipped.tolist()  # row positions in the written file
     manifest["end"] = (pd.Timestamp(start, tz="UTC") + pd.Timedelta(days=days)).isoformat()
     return Generated(frame=df, manifest=manifest)
+
+
+def continuing_customers(rows: int, days: int, history_rows: int, history_days: int) -> int:
+    """`customers` for `rows` snapshots over `days` that continue a history generated with the defaults
+    (`history_rows` over `history_days`) at the same per-customer cadence, so per-entity window
+    aggregates (events in the last 7 days) keep their distribution: a 7-day batch generated with the
+    default customers would hold every customer's 4 snapshots in one week, 8x the history's rate."""
+    cadence = history_days / SNAPSHOTS_PER_CUSTOMER          # days between a customer's snapshots
+    return max(1, round(rows * cadence / days))
 
 
 def _snapshots(rng: np.random.Generator, rows: int, days: int, start: str,

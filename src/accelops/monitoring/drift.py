@@ -14,6 +14,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract, MonitorParams
+from accelops.monitoring.attribution import Attribution
+from accelops.monitoring.performance import WindowPerformance
 from accelops.monitoring.stats import ColumnDrift, SliceDrift, column_drifts, slice_drifts
 
 
@@ -45,6 +47,10 @@ class DriftDecision(DriftResult):
     reference: str                     # what the batch was compared with (the champion's own training set)
     mean_prediction: float
     decided_at: str
+    prediction: ColumnDrift | None = None      # the champion's scores: reference vs this batch
+    label: ColumnDrift | None = None           # the label rate, when the batch carries labels
+    attribution: Attribution | None = None     # each input's impact on the mean prediction
+    performance: WindowPerformance | None = None   # this window's estimated (and realised, if labelled) AUC
 
 
 def _sample(df: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:

@@ -1,6 +1,8 @@
-"""When drift starts a retraining: persistence (k of the last n windows), a severe bound that acts
-at once, a cooldown after a retraining, a daily budget, and never while a training run is scheduled
-or running. A pure function over the recorded windows, so every decision can be replayed."""
+"""When monitoring starts a retraining: drift that persists (k of the last n windows) or a severe
+drift at once, or performance decay measured from delayed labels; held by a cooldown after a
+retraining, a daily budget, a training run already scheduled or running, and (for drift) until the
+new windows have enough labels to learn from. A pure function over the recorded windows and the
+facts passed in, so every decision can be replayed."""
 
 from __future__ import annotations
 
@@ -29,36 +31,53 @@ class PolicyDecision(BaseModel):
     reason: str
     drifted_windows: int               # drifted windows among the last ones considered (current included)
     windows: int
-    batches: list[str] = []            # the files of those windows (what a retraining adds to its data)
+    batches: list[str] = []            # files of every window since the last retraining (what a retraining adds)
     severe: bool
+    decay: str | None = None           # why realised performance decayed (delayed labels), if it did
+    labelled_new_rows: int | None = None   # labelled rows in those windows (None: not counted)
     cooldown_until: datetime | None = None
     retrains_last_day: int = 0
 
 
-def decide(history: list[Window], current: Window, now: datetime, training_active: bool,
-           policy: RetrainPolicy) -> PolicyDecision:
-    """Whether `current` starts a retraining, given the earlier windows in `history` (any order).
-    Only windows after the last triggered one count towards persistence: a retraining answers the
-    drift that came before it."""
+def since_last_trigger(history: list[Window], current: Window) -> list[Window]:
+    """The windows after the last one that started a retraining, oldest first, `current` last."""
     earlier = sorted((w for w in history if w.decided_at <= current.decided_at and w.key != current.key),
                      key=lambda w: w.decided_at)
-    triggers = [w.decided_at for w in earlier if w.triggered]
+    last = max((w.decided_at for w in earlier if w.triggered), default=None)
+    return [w for w in earlier if last is None or w.decided_at > last] + [current]
+
+
+def decide(history: list[Window], current: Window, now: datetime, training_active: bool,
+           policy: RetrainPolicy, decay: str | None = None, labelled_new_rows: int | None = None) -> PolicyDecision:
+    """Whether `current` starts a retraining, given the earlier windows in `history` (any order),
+    `decay` (why realised performance decayed, from the delayed labels) and `labelled_new_rows` (rows
+    of the windows since the last retraining that have labels; None: not counted). Only windows
+    after the last triggered one count towards persistence: a retraining answers the drift that came
+    before it."""
+    triggers = [w.decided_at for w in history if w.triggered and w.decided_at <= current.decided_at
+                and w.key != current.key]
     last = max(triggers, default=None)
-    recent = [w for w in earlier if last is None or w.decided_at > last][-(policy.n - 1):] + [current] \
-        if policy.n > 1 else [current]
+    since = since_last_trigger(history, current)
+    recent = since[-policy.n:]
     drifted = sum(w.drifted for w in recent)
     severe = current.drift_share >= policy.severe_share
     persistent = drifted >= policy.k
     per_day = sum(now - t < timedelta(days=1) for t in triggers)
     cooldown_until = last + timedelta(hours=policy.cooldown_hours) if last is not None else None
-    facts = dict(drifted_windows=drifted, windows=len(recent), batches=[w.batch for w in recent], severe=severe, cooldown_until=cooldown_until,
-                 retrains_last_day=per_day)
+    facts = dict(drifted_windows=drifted, windows=len(recent), batches=[w.batch for w in since], severe=severe,
+                 cooldown_until=cooldown_until, retrains_last_day=per_day, decay=decay,
+                 labelled_new_rows=labelled_new_rows)
     seen = f"drift in {drifted} of the last {len(recent)} window(s) (needs {policy.k} of {policy.n})"
-    if not (persistent or severe):
+    if not (persistent or severe or decay):
         return PolicyDecision(retrain=False, reason=f"{seen}; share {current.drift_share:.2f} under the severe bound "
-                                                    f"{policy.severe_share}", **facts)
-    why = f"severe drift (share {current.drift_share:.2f} >= {policy.severe_share})" if severe and not persistent \
-        else seen
+                                                    f"{policy.severe_share}; no performance decay", **facts)
+    why = decay if decay else f"severe drift (share {current.drift_share:.2f} >= {policy.severe_share})" \
+        if severe and not persistent else seen
+    if not decay and labelled_new_rows is not None and labelled_new_rows < policy.min_new_labels:
+        return PolicyDecision(retrain=False, reason=f"{why}, but only {labelled_new_rows} row(s) of the "
+                                                    f"{len(since)} window(s) since the last retraining have labels "
+                                                    f"(needs {policy.min_new_labels}): retraining waits for them",
+                              **facts)
     if training_active:
         return PolicyDecision(retrain=False, reason=f"{why}, but a training run is already scheduled or running",
                               **facts)

@@ -66,10 +66,13 @@ def reference(params: Params) -> ReferenceSummary:
     return ReferenceSummary(source=str(source), source_sha256=sha, rows=len(rows), recomputed=True)
 
 
-def validate(params: Params, data: Path | None = None) -> BatchReport:
+def validate(params: Params, data: Path | None = None, new_after: str | None = None) -> BatchReport:
     """PII scan + Great Expectations suite from the contract and the reference + quarantine + label
     check, then PII protection; writes validated.parquet and validation.json. Raises PiiDetectedError /
-    DataValidationError / LabelQualityError (reports written first)."""
+    DataValidationError / LabelQualityError (reports written first). `new_after` (a timestamp; a
+    drift-triggered retraining's data): the label check judges only the rows after it, by a model fit
+    on them, so a concept that moved is not mistaken for flipped labels (the older rows were checked
+    when they were trained on)."""
     from accelops.validation import batch_check
     from accelops.validation.pii import protect
 
@@ -83,7 +86,7 @@ def validate(params: Params, data: Path | None = None) -> BatchReport:
              source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
              len(r.warnings), checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
     accepted = checked.enforce()
-    labels = _label_check(params, accepted, str(source)) if params.validate_.label_check else None
+    labels = _label_check(params, accepted, str(source), new_after) if params.validate_.label_check else None
     safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)
     report = checked.summary().model_copy(update={"label_quality": labels, "validated": str(lay.validated)})
@@ -91,18 +94,46 @@ def validate(params: Params, data: Path | None = None) -> BatchReport:
     return report
 
 
-def _label_check(params: Params, df: pd.DataFrame, source: str) -> LabelCheck:
+def profile_rows(params: Params, source: str) -> pd.DataFrame:
+    """The reference data's rows that pass the contract's row rules (what the reference stage used)."""
+    from accelops.validation import profile
+
+    return profile.contract_rows(io.conform(io.read_table(source), params.dataset, source), params.dataset)
+
+
+MIN_LABEL_CHECK_ROWS = 500        # the new rows a retraining's label check fits its folds on, at least
+
+
+def _label_check(params: Params, df: pd.DataFrame, source: str, new_after: str | None = None) -> LabelCheck:
     """Confident-learning flags written for inspection (keys, label, out-of-fold probability only);
-    blocks when the rate is well above the reference data's."""
-    from accelops.validation.label_quality import ReferenceLabels, check_against_reference, label_quality
+    blocks when the rate is well above the reference data's. With `new_after`, only the newer rows,
+    out of fold among themselves (when there are enough of them for the folds)."""
+    from accelops.validation.label_quality import (ReferenceLabels, check_against_reference, label_quality,
+                                                   matched_reference_rate)
 
     lay, contract = params.layout, params.dataset
     reference_labels = read_model(ReferenceLabels, lay.reference_label_quality, "reference")
+    scope = "all rows"
+    if new_after is not None:
+        recent = df[pd.DatetimeIndex(df[contract.timestamp]) > pd.Timestamp(new_after)]
+        if len(recent) >= MIN_LABEL_CHECK_ROWS and recent[contract.label].nunique() == 2:
+            df = recent
+            source_rows = profile_rows(params, reference_labels.source)
+            reference_labels = matched_reference_rate(source_rows, contract, len(recent),
+                                                      float(recent[contract.label].mean()),
+                                                      params.validate_.label_folds, params.train.threads,
+                                                      params.train.seed)
+            scope = (f"the {len(recent)} rows after {new_after}, by a model fit on them, against "
+                     f"{reference_labels.rows} reference rows at their positive rate "
+                     f"{recent[contract.label].mean():.3f}")
+        else:
+            scope = f"all rows (only {len(recent)} after {new_after}: too few to fit on)"
     summary, flags = label_quality(df, contract, params.validate_.label_folds, params.train.threads,
                                    params.train.seed)
     io.write_parquet(df.loc[flags, [contract.entity_id, contract.timestamp, contract.label]], lay.label_issues)
     write_model(summary, lay.label_quality_report)          # kept when the check below blocks
-    result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate, source)
+    result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate,
+                                     f"{source} ({scope})").model_copy(update={"scope": scope})
     write_model(result, lay.label_quality_report)
     log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
              summary.flagged, summary.rows, 100 * summary.rate, 100 * result.reference_rate)

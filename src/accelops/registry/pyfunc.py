@@ -14,5 +14,10 @@ class AccelopsModel(mlflow.pyfunc.PythonModel):
 
         self._scorer = Scorer(context.artifacts["model_dir"], context.artifacts.get("serving_dir"), mode="batch")
 
+    @property
+    def variant(self) -> str:
+        """The serving variant scoring this model (e.g. teacher/treelite/fp32/cpu)."""
+        return self._scorer.variant.name
+
     def predict(self, context, model_input, params=None):
         return self._scorer.predict_proba(model_input)

@@ -41,30 +41,34 @@ class ValidationReport(BaseModel):
 
 
 def build_expectations(contract: Contract, rules: ValidateParams, profile: dict | None = None,
-                       now: pd.Timestamp | None = None) -> list:
+                       now: pd.Timestamp | None = None, labelled: bool = True) -> list:
     """Contract rules (columns, row count, nulls, ranges, category sets, label values, unique keys,
-    timestamp window) plus, given a reference profile, mean / quantile / class-balance bounds."""
+    timestamp window) plus, given a reference profile, mean / quantile / class-balance bounds.
+    `labelled=False`: a batch to score whose labels land later (monitor.labels): every rule but the
+    label's, and the label column must be absent."""
     import great_expectations as gx
 
     E = gx.expectations
     sev = {k: GX_SEVERITY[v] for k, v in rules.severity.model_dump().items()}
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     ts = contract.timestamp
+    label = [contract.label] if labelled else []
     exps = [
-        E.ExpectTableColumnsToMatchSet(column_set=contract.columns, exact_match=True),
+        E.ExpectTableColumnsToMatchSet(column_set=[c for c in contract.columns if labelled or c != contract.label],
+                                       exact_match=True),
         E.ExpectTableRowCountToBeBetween(min_value=rules.min_rows, max_value=rules.max_rows),
         E.ExpectCompoundColumnsToBeUnique(column_list=[contract.entity_id, ts]),
-        E.ExpectColumnValuesToBeInSet(column=contract.label, value_set=[0, 1]),
+        *[E.ExpectColumnValuesToBeInSet(column=c, value_set=[0, 1]) for c in label],
         E.ExpectColumnMaxToBeBetween(column=ts, max_value=now + pd.Timedelta(minutes=rules.future_skew_minutes),
                                      severity=sev["timestamps"]),
         E.ExpectColumnMinToBeBetween(column=ts, min_value=now - pd.Timedelta(days=rules.timestamp_window_days),
                                      severity=sev["timestamps"]),
-        E.ExpectCompoundColumnsToBeUnique(column_list=[*contract.feature_columns, contract.label],
+        E.ExpectCompoundColumnsToBeUnique(column_list=[*contract.feature_columns, *label],
                                           mostly=1.0 - rules.max_near_duplicate_fraction,
                                           severity=sev["near_duplicates"],
                                           meta={"check": "near_duplicates"}),
     ]
-    for col in (contract.entity_id, ts, contract.label):
+    for col in (contract.entity_id, ts, *label):
         exps.append(E.ExpectColumnValuesToNotBeNull(column=col))
     mostly = 1.0 - rules.max_null_fraction
     for col, (lo, hi) in contract.numeric_features.items():
@@ -75,11 +79,12 @@ def build_expectations(contract: Contract, rules: ValidateParams, profile: dict 
         exps.append(E.ExpectColumnValuesToNotBeNull(column=col, mostly=mostly))
         exps.append(E.ExpectColumnValuesToBeInSet(column=col, value_set=list(values), severity=sev["unseen_category"]))
     if profile and rules.reference_profile:
-        exps += _reference_bounds(contract, rules, profile, sev)
+        exps += _reference_bounds(contract, rules, profile, sev, labelled)
     return exps
 
 
-def _reference_bounds(contract: Contract, rules: ValidateParams, profile: dict, sev: dict) -> list:
+def _reference_bounds(contract: Contract, rules: ValidateParams, profile: dict, sev: dict,
+                      labelled: bool = True) -> list:
     import great_expectations as gx
 
     from accelops.validation.gx_fast import ExpectColumnNumericMeanToBeBetween as Mean
@@ -99,6 +104,8 @@ def _reference_bounds(contract: Contract, rules: ValidateParams, profile: dict, 
         # median scans every value for Decimal objects in Python: ~3 s per 1M rows per column)
         out.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=q05 - kq, max_value=q95 + kq, mostly=0.9,
                                                    severity=sev["reference_bounds"], meta={"check": "reference"}))
+    if not labelled:
+        return out
     rate, tol = profile["label_rate"], rules.class_balance_tolerance
     out.append(Mean(column=contract.label, min_value=max(0.0, rate - tol), max_value=min(1.0, rate + tol),
                     severity=sev["class_balance"], meta={"check": "class_balance"}))
@@ -132,7 +139,7 @@ def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, sourc
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = ctx.data_sources.add_pandas("batch").add_dataframe_asset("frame") \
         .add_batch_definition_whole_dataframe("whole")
-    expectations = build_expectations(contract, rules, profile)
+    expectations = build_expectations(contract, rules, profile, labelled=contract.label in df.columns)
     version = suite_version(contract, rules, profile)
     suite = ctx.suites.add(gx.ExpectationSuite(name=f"{contract.name}_contract", expectations=expectations,
                                                meta={"suite_version": version}))

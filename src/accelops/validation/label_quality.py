@@ -28,6 +28,7 @@ class LabelCheck(LabelQuality):
     """reports/label_quality.json: the flags compared with the reference data's rate."""
     reference_rate: float
     excess: float
+    scope: str = "all rows"        # which rows were judged, by a model fit on which rows
 
 
 class ReferenceLabels(LabelQuality):
@@ -77,6 +78,24 @@ def label_quality(df: pd.DataFrame, contract: Contract, folds: int = 5, threads:
     summary = LabelQuality(rows=len(df), flagged=int(flags.sum()), rate=float(flags.mean()), thresholds=thresholds,
                            flagged_by_label={str(k): int((flags & (y == k)).sum()) for k in (0, 1)})
     return summary, flags
+
+
+def matched_reference_rate(reference: pd.DataFrame, contract: Contract, rows: int, positive_rate: float,
+                           folds: int = 5, threads: int = 0, seed: int = 0) -> LabelQuality:
+    """The label check on a sample of the reference data with `rows` rows (fewer when the reference
+    cannot supply them without repeating a row: a repeated row is memorised, not judged) and the given
+    positive rate (classes drawn separately): the rate clean labels give at that class balance. Confident
+    learning flags more rows as the classes even out (measured on the generator: 14.4% on the history,
+    17.8% at the 23% positive rate a covariate shift brings, on clean labels both), so new rows are
+    judged against the reference at their own balance, not its overall rate."""
+    y = reference[contract.label].to_numpy(int)
+    pos, neg = reference[y == 1], reference[y == 0]
+    rate = min(max(positive_rate, 1e-6), 1 - 1e-6)
+    rows = int(min(rows, len(pos) / rate, len(neg) / (1 - rate)))
+    k = min(max(int(round(rows * rate)), folds), len(pos), rows - folds)
+    sample = pd.concat([pos.sample(k, random_state=seed), neg.sample(min(rows - k, len(neg)), random_state=seed)],
+                       ignore_index=True)
+    return label_quality(sample, contract, folds, threads, seed)[0]
 
 
 def check_against_reference(summary: LabelQuality, reference: LabelQuality, max_excess: float,

@@ -62,7 +62,7 @@ def contract_rows(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 def near_duplicates(df: pd.DataFrame, contract: Contract) -> int:
     """Rows identical to an earlier row on every feature and the label (ids and timestamps ignored)."""
-    cols = [*contract.feature_columns, contract.label]
+    cols = [*contract.feature_columns, *[contract.label] * (contract.label in df)]
     return int(df.duplicated(cols, keep="first").sum()) if len(df) else 0
 
 

@@ -37,7 +37,7 @@ def row_failures(df: pd.DataFrame, contract: Contract, failures: list[dict]) -> 
             ok = df[col].isin(allowed) | df[col].astype(str).isin(set(map(str, allowed)))
             marks.append(((df[col].notna() & ~ok).to_numpy(), f"{col}:set"))
         elif rule == "expect_compound_columns_to_be_unique" and f.get("check") == "near_duplicates":
-            cols = [*contract.feature_columns, contract.label]
+            cols = [*contract.feature_columns, *[contract.label] * (contract.label in df)]
             marks.append((df.duplicated(cols, keep="first").to_numpy(), "near_duplicate"))
         elif rule == "expect_compound_columns_to_be_unique":
             marks.append((df.duplicated(f["columns"], keep="first").to_numpy(), "duplicate_key"))
