@@ -147,9 +147,11 @@ def test_a_retrainings_label_check_tells_a_moved_concept_from_flipped_labels(tra
     params = trained_copy.params
     g, c = params.generate, params.dataset
     customers = continuing_customers(3000, 7, g.rows, g.days)
-    for scenario, severity, stopped in (("concept_drift", 1.0, False), ("label_noise", 2.0, True)):
+    # the second retraining's previous input is the first's data: its rows come a week later
+    for scenario, start, severity, stopped in (("concept_drift", "2026-08-01", 1.0, False),
+                                               ("label_noise", "2026-08-09", 2.0, True)):
         batch = tmp_path / f"{scenario}.parquet"
-        generate(3000, 7, "2026-08-01", seed=31, scenario=scenario, severity=severity,
+        generate(3000, 7, start, seed=31, scenario=scenario, severity=severity,
                  customers=customers).frame.to_parquet(batch)
         data = batch_stages.retraining_data(params, [batch])
         if stopped:
