@@ -3,9 +3,11 @@
     python bench/monitoring_month.py [--rows N] [--daily N] [--scenario covariate_shift|concept_drift]
                                      [--drift-day 10] [--label-delay 7] [--days 30] [--out FOLDER]
 
-A project is trained on N history rows (60 days, champion v1). Then each simulated day:
-  1. the day's file lands in monitor.landing WITHOUT its label column (features only, one snapshot per
-     customer at the history's cadence), the scenario applied from --drift-day on;
+One synthetic history of 60 + --days days is generated (customers continue from the history into the
+month, so per-customer window aggregates keep their meaning); a project is trained on its first 60
+days (champion v1). Then each simulated day:
+  1. the day's rows land in monitor.landing WITHOUT their label column, the scenario applied (and the
+     labels redrawn by it) from --drift-day on;
   2. the labels of the day --label-delay days earlier land in monitor.labels;
   3. the monitoring step takes the landed file exactly once (the intake ledger), validates and scores
      it with @champion, measures drift against the champion's own training set, estimates AUC from the
@@ -42,8 +44,8 @@ HISTORY_DAYS = 60
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=30_000, help="history rows (60 days)")
-    ap.add_argument("--daily", type=int, default=2_000, help="rows landing each day")
+    ap.add_argument("--rows", type=int, default=120_000, help="history rows (60 days; the month lands at the "
+                    "same daily rate)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--drift-day", type=int, default=10)
     ap.add_argument("--label-delay", type=int, default=7)
@@ -59,7 +61,7 @@ def main() -> int:
 
     from accelops import runtime
     from accelops.config import load_params
-    from accelops.data.generator import continuing_customers, generate
+    from accelops.data.generator import apply_scenario, generate
     from accelops.pipeline import batch_stages, stages
 
     runtime.apply_defaults()
@@ -69,26 +71,29 @@ def main() -> int:
         folder, generate={"rows": args.rows, "days": HISTORY_DAYS, "start": str(start.date()), "seed": 21},
         train={"epochs": 6, "threads": 0, "patience": 2, "batch_size": 512}, validate={"min_rows": 50},
         evaluate={"min_slice_support": 200}, benchmark=FAST_BENCH,
-        monitor={"batch_rows": args.daily, "reference_rows": 5000, "settle_seconds": 0,
+        monitor={"reference_rows": 5000, "settle_seconds": 0,
                  "landing": str(folder / "landing"), "labels": str(folder / "labels")}))
     c = params.dataset
     t0 = time.perf_counter()
-    stages.generate(params)
+    total_days = HISTORY_DAYS + args.days
+    full = generate(args.rows * total_days // HISTORY_DAYS, total_days, str(start.date()), seed=21).frame
+    first = start + pd.Timedelta(days=HISTORY_DAYS)
+    full[full[c.timestamp] < first].to_parquet(params.layout.history, index=False)
+    daily = int((full[c.timestamp] >= first).sum() / args.days)
     for name in stages.TRAINING_STAGES:
         stages.STAGES[name](params)
     print(f"day  0: champion v{_champion(params)} trained on {args.rows} rows ({time.perf_counter() - t0:.0f} s)",
           flush=True)
 
-    first = start + pd.Timedelta(days=HISTORY_DAYS)
-    customers = continuing_customers(args.daily, 1, args.rows, HISTORY_DAYS)
     params.landing.mkdir(parents=True, exist_ok=True)
     params.labels.mkdir(parents=True, exist_ok=True)
     pending: dict[int, pd.DataFrame] = {}
     timeline: list[dict] = []
     for day in range(1, args.days + 1):
         scenario = args.scenario if day >= args.drift_day else "none"
-        frame = generate(args.daily, 1, (first + pd.Timedelta(days=day - 1)).isoformat(), seed=1000 + day,
-                         scenario=scenario, customers=customers).frame
+        begin = first + pd.Timedelta(days=day - 1)
+        frame = full[(full[c.timestamp] >= begin) & (full[c.timestamp] < begin + pd.Timedelta(days=1))]
+        frame = apply_scenario(frame, scenario, seed=1000 + day).frame
         pending[day] = frame[[c.entity_id, c.timestamp, c.label]]
         _atomic(frame.drop(columns=[c.label]), params.landing / f"day{day:02d}.parquet")
         if (arrived := day - args.label_delay) in pending:
@@ -117,14 +122,15 @@ def main() -> int:
     errors = [e["estimated_auc"] - e["realised_auc"] for e in timeline
               if e.get("realised_auc") is not None and e.get("estimated_auc") is not None]
     summary = {"checks": len(timeline), "files": sum(e["files"] for e in timeline),
-               "retrains": sum(1 for e in timeline if e.get("retrained")),
+               "retrains": sum(1 for e in timeline if "gate" in e),
                "promotions": sum(1 for e in timeline if e.get("gate") == "PROMOTED"),
                "first_drifted_window": next((e["day"] for e in timeline if e.get("window_drifted")), None),
                "mean_abs_estimate_error": round(sum(map(abs, errors)) / len(errors), 4) if errors else None,
                "max_abs_estimate_error": round(max(map(abs, errors)), 4) if errors else None,
                "wall_seconds": round(time.perf_counter() - t0, 1)}
-    _write_markdown(args.out / "monitoring_month.md", args, timeline, summary)
-    emit("monitoring_month", {"args": {k: str(v) for k, v in vars(args).items()}, "folder": str(folder),
+    _write_markdown(args.out / "monitoring_month.md", args, daily, timeline, summary)
+    emit("monitoring_month", {"args": {k: str(v) for k, v in vars(args).items()}, "daily_rows": daily,
+                              "folder": str(folder),
                               "summary": summary, "timeline": timeline}, args.out)
     return 0
 
@@ -161,13 +167,21 @@ def _retrain(params, decision, stages, batch_stages) -> dict:
     started = time.perf_counter()
     data = batch_stages.retraining_data(params, decision.policy["batches"])
     stages.reference(params)
-    stages.validate(params, data.path, data.new_after)
+    try:
+        report = stages.validate(params, data.path, data.new_after)
+    except Exception as exc:          # the pipeline stopped the retraining (e.g. the label check): recorded
+        return {"retrained": False, "retraining_rows": data.rows, "gate": "NOT RUN", "new_version": "-",
+                "gate_reason": f"{type(exc).__name__}: {exc}"[:300],
+                "retrain_seconds": round(time.perf_counter() - started, 1)}
+    lq = report.label_quality
     for name in ("features", "train", "evaluate", "benchmark"):
         stages.STAGES[name](params)
     reg = stages.register(params, f"monitoring: {decision.reason[:200]}")
     stages.materialize(params)
     return {"retrained": True, "retraining_rows": data.rows, "retraining_new_rows": data.batch_rows,
-            "retraining_unlabelled": data.unlabelled, "gate": reg.status, "new_version": str(reg.version),
+            "retraining_unlabelled": data.unlabelled,
+            "label_check": None if lq is None else f"{lq.rate:.3f} flagged vs {lq.reference_rate:.3f} ({lq.scope})",
+            "gate": reg.status, "new_version": str(reg.version),
             "gate_reason": reg.reason[:300], "retrain_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -177,15 +191,15 @@ def _line(e: dict) -> str:
     out = (f"day {e['day']:2} [{e['scenario'][:8]:8}] v{e['champion']} drift {e['drift_share']:.2f}"
            f"{'*' if e['window_drifted'] else ' '} pred {e['prediction_drift']:.2f} est AUC {e['estimated_auc']:.3f} "
            f"labelled {e['labelled_new_rows']} -> {'RETRAIN' if e['retrain'] else 'hold'}: {e['reason'][:110]}")
-    if e.get("retrained"):
+    if "gate" in e:
         out += f"\n        retrained on {e['retraining_rows']} rows -> v{e['new_version']} {e['gate']}: {e['gate_reason'][:120]}"
     return out
 
 
-def _write_markdown(path: Path, args, timeline: list[dict], summary: dict) -> None:
+def _write_markdown(path: Path, args, daily: int, timeline: list[dict], summary: dict) -> None:
     lines = ["# One simulated month of monitoring", "",
              f"Generated by `python bench/monitoring_month.py` ({args.rows} history rows over {HISTORY_DAYS} days, "
-             f"{args.daily} rows a day, `{args.scenario}` from day {args.drift_day}, labels {args.label_delay} days "
+             f"about {daily} rows a day, `{args.scenario}` from day {args.drift_day}, labels {args.label_delay} days "
              "late). Each day's file lands without labels; realised AUC is filled in when its labels land.", "",
              "| " + " | ".join(f"{k}: {v}" for k, v in summary.items()) + " |", "|" + "---|" * len(summary), "",
              "| day | data | champion | drift share | window drifted | prediction drift (sd) | top impact | "
@@ -195,7 +209,7 @@ def _write_markdown(path: Path, args, timeline: list[dict], summary: dict) -> No
             lines.append(f"| {e['day']} | {e['scenario']} | | | | | | | | no file | |")
             continue
         realised = "" if e.get("realised_auc") is None else f"{e['realised_auc']:.4f}"
-        gate = f"v{e['new_version']} {e['gate']}" if e.get("retrained") else ""
+        gate = f"v{e['new_version']} {e['gate']}" if "gate" in e else ""
         lines.append(f"| {e['day']} | {e['scenario']} | v{e['champion']} | {e['drift_share']:.2f} | "
                      f"{'yes' if e['window_drifted'] else 'no'} | {e['prediction_drift']:.3f} | {e['top_impact']} | "
                      f"{e['estimated_auc']:.4f} | {realised} | {'RETRAIN' if e['retrain'] else 'hold'}: "

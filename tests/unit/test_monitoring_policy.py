@@ -152,24 +152,51 @@ def test_a_crashed_claim_is_taken_over_once_then_quarantined(tmp_path):
     assert ledger.claim_next("other-host:3:w", lease, 2) is None
 
 
-def test_drift_waits_for_labels_of_the_new_windows_and_decay_retrains_on_its_own():
+def test_drift_waits_for_new_labels_of_drifted_windows_and_decay_retrains_on_its_own():
     history = [_w(0, 0.4, True), _w(1, 0.4, True)]
-    current = _w(2, 0.4, True)
-    waiting = decide(history, current, current.decided_at, False, POLICY, labelled_new_rows=120)
-    assert not waiting.retrain and "only 120 row(s) of the 3 window(s)" in waiting.reason \
+    current = _w(2, 0.4, True).model_copy(update={"champion": "1", "labelled": 120})
+    waiting = decide(history, current, current.decided_at, False, POLICY)
+    assert not waiting.retrain and "only 120 labelled row(s) of drifted windows" in waiting.reason \
         and waiting.batches == ["day0.parquet", "day1.parquet", "day2.parquet"]
-    labelled = decide(history, current, current.decided_at, False, POLICY, labelled_new_rows=POLICY.min_new_labels)
-    assert labelled.retrain
-    # every window since the last retraining is retraining data, not only the last n
+    labelled = current.model_copy(update={"labelled": POLICY.min_new_labels})
+    assert decide(history, labelled, current.decided_at, False, POLICY).retrain
+    # after a retraining by the same champion only labels that came in since count: 900 then, 1100 now
+    triggered = _w(3, 0.4, True, triggered=True).model_copy(update={"champion": "1", "labelled": 900})
+    later = [*history, triggered, _w(4, 0.4, True)]
+    again = _w(5, 0.4, True).model_copy(update={"champion": "1", "labelled": 1100})
+    held = decide(later, again, again.decided_at, False, POLICY)
+    assert not held.retrain and held.labelled_new_rows == 200
+    # a new champion starts its own count
+    promoted = again.model_copy(update={"champion": "2", "labelled": 600})
+    assert decide(later, promoted, promoted.decided_at, False, POLICY).labelled_new_rows == 600
+    # every window so far is retraining data, not only the last n
     longer = [_w(d, 0.4, True) for d in range(6)]
     assert len(decide(longer, _w(6, 0.4, True), T0 + timedelta(days=6), False, POLICY).batches) == 7
     # decay from delayed labels retrains without drift (labels are what it measured) ...
-    quiet = _w(2, 0.0, False)
+    quiet = _w(2, 0.0, False).model_copy(update={"champion": "1", "labelled": 0})
     why = "performance decay: realised AUC 0.7 ..."
-    decayed = decide([_w(0, 0.0, False)], quiet, quiet.decided_at, False, POLICY, decay=why, labelled_new_rows=0)
+    decayed = decide([_w(0, 0.0, False)], quiet, quiet.decided_at, False, POLICY, decay=why)
     assert decayed.retrain and decayed.reason == why and decayed.decay == why
     # ... but not during the cooldown nor beside a running training
     after = [_w(0, 0.0, False, triggered=True)]
     held = decide(after, _w(0.5, 0.0, False), T0 + timedelta(days=0.5), False, POLICY, decay=why)
     assert not held.retrain and "cooldown" in held.reason
     assert not decide([], quiet, quiet.decided_at, True, POLICY, decay=why).retrain
+
+
+def test_an_older_ledger_gains_the_new_window_columns(tmp_path):
+    import sqlalchemy as sa
+
+    path = tmp_path / "ledger.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:          # the windows table as session 5 created it
+        conn.exec_driver_sql("CREATE TABLE accelops_drift_windows (key VARCHAR(64) PRIMARY KEY, batch TEXT NOT NULL, "
+                             "decided_at DATETIME NOT NULL, drift_share FLOAT NOT NULL, drifted BOOLEAN NOT NULL, "
+                             "triggered BOOLEAN NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO accelops_drift_windows VALUES ('k', 'a.parquet', '2026-11-01 00:00:00', "
+                             "0.1, 0, 0)")
+    ledger = Ledger.for_path(path)
+    (old,) = ledger.windows()
+    assert old.champion is None and old.labelled is None
+    ledger.record_window(_w(1, 0.2, True).model_copy(update={"champion": "3", "labelled": 42}))
+    assert [(w.champion, w.labelled) for w in ledger.windows()] == [(None, None), ("3", 42)]

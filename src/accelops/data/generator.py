@@ -94,6 +94,15 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
     _personal_data(df, cust, rng, n_cust)
     manifest: dict = {"scenario": scenario, "seed": seed, "rows": rows, "days": days,
                       "start": start, "customers": n_cust, "severity": severity}
+    _scenario_and_labels(df, scenario, severity, rng, manifest)
+    manifest["end"] = (pd.Timestamp(start, tz="UTC") + pd.Timedelta(days=days)).isoformat()
+    return Generated(frame=df, manifest=manifest)
+
+
+def _scenario_and_labels(df: pd.DataFrame, scenario: str, severity: float, rng: np.random.Generator,
+                         manifest: dict) -> None:
+    """Apply the scenario to the features, then draw the labels from the (scenario's) label function."""
+    rows = len(df)
     concept = _inject(df, scenario, severity, rng, manifest)
     z = churn_logit(df, concept) + rng.normal(0, 0.5, rows)
     df["churned"] = (rng.random(rows) < _sigmoid(z)).astype(np.int64)
@@ -104,7 +113,16 @@ def generate(rows: int, days: int, start: str, seed: int = 0, scenario: str = "n
         df.loc[flipped, "churned"] = 1 - df.loc[flipped, "churned"]
         manifest["injected"] = {"churned": {"flip_rate": rate, "rows": len(flipped)}}
         manifest["flipped_rows"] = flipped.tolist()  # row positions in the written file
-    manifest["end"] = (pd.Timestamp(start, tz="UTC") + pd.Timedelta(days=days)).isoformat()
+
+
+def apply_scenario(frame: pd.DataFrame, scenario: str, seed: int, severity: float = 1.0) -> Generated:
+    """Generated rows (say, the later days of one long generated history, whose customers and window
+    aggregates continue the earlier days') with a scenario applied and their labels drawn again."""
+    if scenario not in SCENARIOS:
+        raise UnknownScenario(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    df = frame.reset_index(drop=True).copy()
+    manifest: dict = {"scenario": scenario, "seed": seed, "rows": len(df), "severity": severity}
+    _scenario_and_labels(df, scenario, severity, np.random.default_rng(seed), manifest)
     return Generated(frame=df, manifest=manifest)
 
 

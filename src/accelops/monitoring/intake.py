@@ -105,8 +105,22 @@ class Ledger:
             sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("drift_share", sa.Float, nullable=False),
             sa.Column("drifted", sa.Boolean, nullable=False),
-            sa.Column("triggered", sa.Boolean, nullable=False))
+            sa.Column("triggered", sa.Boolean, nullable=False),
+            sa.Column("champion", sa.String(64)),
+            sa.Column("labelled", sa.BigInteger))
         meta.create_all(self.engine)
+        self._add_missing_columns(self.windows_table)
+
+    def _add_missing_columns(self, table) -> None:
+        """Columns added since a ledger was created (nullable ones only), so an older ledger keeps working."""
+        import sqlalchemy as sa
+
+        present = {c["name"] for c in sa.inspect(self.engine).get_columns(table.name)}
+        with self.engine.begin() as conn:
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
 
     @classmethod
     def for_path(cls, path: Path) -> "Ledger":

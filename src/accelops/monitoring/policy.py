@@ -23,6 +23,8 @@ class Window(BaseModel):
     drift_share: float
     drifted: bool
     triggered: bool = False            # this check started a retraining
+    champion: str | None = None        # the version that scored it
+    labelled: int | None = None        # labelled rows, at this check, of the drifted windows that champion scored
 
 
 class PolicyDecision(BaseModel):
@@ -31,10 +33,10 @@ class PolicyDecision(BaseModel):
     reason: str
     drifted_windows: int               # drifted windows among the last ones considered (current included)
     windows: int
-    batches: list[str] = []            # files of every window since the last retraining (what a retraining adds)
+    batches: list[str] = []            # files of every window so far, oldest first (what a retraining adds)
     severe: bool
     decay: str | None = None           # why realised performance decayed (delayed labels), if it did
-    labelled_new_rows: int | None = None   # labelled rows in those windows (None: not counted)
+    labelled_new_rows: int | None = None   # labelled rows of drifted windows since the last retraining
     cooldown_until: datetime | None = None
     retrains_last_day: int = 0
 
@@ -48,15 +50,21 @@ def since_last_trigger(history: list[Window], current: Window) -> list[Window]:
 
 
 def decide(history: list[Window], current: Window, now: datetime, training_active: bool,
-           policy: RetrainPolicy, decay: str | None = None, labelled_new_rows: int | None = None) -> PolicyDecision:
-    """Whether `current` starts a retraining, given the earlier windows in `history` (any order),
-    `decay` (why realised performance decayed, from the delayed labels) and `labelled_new_rows` (rows
-    of the windows since the last retraining that have labels; None: not counted). Only windows
-    after the last triggered one count towards persistence: a retraining answers the drift that came
-    before it."""
-    triggers = [w.decided_at for w in history if w.triggered and w.decided_at <= current.decided_at
-                and w.key != current.key]
+           policy: RetrainPolicy, decay: str | None = None) -> PolicyDecision:
+    """Whether `current` starts a retraining, given the earlier windows in `history` (any order) and
+    `decay` (why realised performance decayed, from the delayed labels). Only windows after the last
+    triggered one count towards persistence: a retraining answers the drift that came before it. Drift
+    retrains only on new evidence: `current.labelled` (labelled rows of the drifted windows its
+    champion scored) less the count recorded when the same champion last triggered."""
+    earlier = [w for w in history if w.triggered and w.decided_at <= current.decided_at and w.key != current.key]
+    triggers = [w.decided_at for w in earlier]
     last = max(triggers, default=None)
+    last_window = max(earlier, key=lambda w: w.decided_at, default=None)
+    labelled_new_rows = None
+    if current.labelled is not None:
+        same = last_window is not None and last_window.champion == current.champion and \
+            last_window.labelled is not None
+        labelled_new_rows = current.labelled - (last_window.labelled if same else 0)
     since = since_last_trigger(history, current)
     recent = since[-policy.n:]
     drifted = sum(w.drifted for w in recent)
@@ -64,7 +72,9 @@ def decide(history: list[Window], current: Window, now: datetime, training_activ
     persistent = drifted >= policy.k
     per_day = sum(now - t < timedelta(days=1) for t in triggers)
     cooldown_until = last + timedelta(hours=policy.cooldown_hours) if last is not None else None
-    facts = dict(drifted_windows=drifted, windows=len(recent), batches=[w.batch for w in since], severe=severe,
+    every = sorted([w for w in history if w.key != current.key and w.decided_at <= current.decided_at],
+                   key=lambda w: w.decided_at) + [current]
+    facts = dict(drifted_windows=drifted, windows=len(recent), batches=[w.batch for w in every], severe=severe,
                  cooldown_until=cooldown_until, retrains_last_day=per_day, decay=decay,
                  labelled_new_rows=labelled_new_rows)
     seen = f"drift in {drifted} of the last {len(recent)} window(s) (needs {policy.k} of {policy.n})"
@@ -74,9 +84,9 @@ def decide(history: list[Window], current: Window, now: datetime, training_activ
     why = decay if decay else f"severe drift (share {current.drift_share:.2f} >= {policy.severe_share})" \
         if severe and not persistent else seen
     if not decay and labelled_new_rows is not None and labelled_new_rows < policy.min_new_labels:
-        return PolicyDecision(retrain=False, reason=f"{why}, but only {labelled_new_rows} row(s) of the "
-                                                    f"{len(since)} window(s) since the last retraining have labels "
-                                                    f"(needs {policy.min_new_labels}): retraining waits for them",
+        return PolicyDecision(retrain=False, reason=f"{why}, but only {labelled_new_rows} labelled row(s) of "
+                                                    f"drifted windows came in since the last retraining (needs "
+                                                    f"{policy.min_new_labels}): retraining waits for labels",
                               **facts)
     if training_active:
         return PolicyDecision(retrain=False, reason=f"{why}, but a training run is already scheduled or running",

@@ -17,8 +17,7 @@ from pydantic import BaseModel
 from accelops.config import Params
 from accelops.data import io
 from accelops.monitoring.drift import DriftDecision
-from accelops.pipeline.files import need, read_model, write_json, write_model
-from accelops.validation.batch_check import BatchReport
+from accelops.pipeline.files import need, write_json, write_model
 
 log = logging.getLogger("accelops.monitoring")
 
@@ -77,7 +76,8 @@ def check_batch(params: Params, batch: Path, training_active: bool = False,
     drift = detect_drift(reference, df, contract, params.monitor, lay.drift_report(batch))
     output = _output_drift(params, model, reference, inputs, scores, df)
     windows, decay = _performance(params, champion, batch)
-    policy = _apply_policy(params, batch, drift.drift_share, drift.retrain, training_active, now, decay, windows)
+    policy = _apply_policy(params, batch, drift.drift_share, drift.retrain, training_active, now, decay, windows,
+                           str(champion.version))
     decision = DriftDecision(**drift.model_dump(exclude={"retrain", "reason"}), retrain=policy.retrain,
                              reason=f"{policy.reason} [this window: {drift.reason}{_output_reason(output)}]",
                              window_drifted=drift.retrain,
@@ -208,20 +208,21 @@ def open_ledger(params: Params):
 
 
 def _apply_policy(params: Params, batch: Path, share: float, drifted: bool, training_active: bool,
-                  now: datetime, decay: str | None = None, windows: dict | None = None):
+                  now: datetime, decay: str | None = None, windows: dict | None = None, champion: str | None = None):
     """Record this window (keyed by the file's content) and decide by the policy over all windows,
-    counting the labelled rows of the windows since the last retraining."""
+    with the labelled rows of the drifted windows `champion` scored (`windows`: their performance)."""
     from accelops.hashing import file_sha256
-    from accelops.monitoring.policy import Window, decide, since_last_trigger
+    from accelops.monitoring.policy import Window, decide
 
     ledger = open_ledger(params)
-    window = Window(key=file_sha256(batch), batch=str(batch), decided_at=now, drift_share=share, drifted=drifted)
     history = ledger.windows()
-    labelled = None
+    window = Window(key=file_sha256(batch), batch=str(batch), decided_at=now, drift_share=share, drifted=drifted,
+                    champion=champion)
     if windows is not None:
-        labelled = sum(windows[Path(w.batch).stem].labelled for w in since_last_trigger(history, window)
-                       if Path(w.batch).stem in windows)
-    decision = decide(history, window, now, training_active, params.monitor.policy, decay, labelled)
+        was_drifted = {Path(w.batch).stem: w.drifted for w in history if w.key != window.key} | {batch.stem: drifted}
+        window.labelled = sum(w.labelled for stem, w in windows.items()
+                              if w.model_version == champion and was_drifted.get(stem, False))
+    decision = decide(history, window, now, training_active, params.monitor.policy, decay)
     ledger.record_window(window.model_copy(update={"triggered": decision.retrain}))
     return decision
 
@@ -310,8 +311,8 @@ def model_inputs(params: Params, df: pd.DataFrame) -> pd.DataFrame:
 
 
 class RetrainingData(BaseModel):
-    """The data a drift-triggered retraining runs on: the last training input plus the labelled rows
-    of the windows since the last retraining."""
+    """The data a monitoring-triggered retraining runs on: the history (paths.history) plus the labelled
+    rows of every landed window so far."""
     path: str
     previous: str
     previous_rows: int
@@ -324,15 +325,16 @@ class RetrainingData(BaseModel):
 
 
 def retraining_data(params: Params, batches: list[Path] | Path) -> RetrainingData:
-    """The last training input plus the new batches (in order), each row with its label from the file
+    """The history (paths.history) plus the batches (in order), each row with its label from the file
     or, for rows scored before their label was known, from the delayed labels in monitor.labels; rows
-    still without a label are left out (counted). A batch row with the key of an earlier row replaces
-    it (a re-delivered, corrected event), and how many did is reported, never silent."""
+    still without a label are left out (counted), and a later retraining takes them once labelled. A
+    batch row with the key of an earlier row replaces it (a re-delivered, corrected event), and how
+    many did is reported, never silent."""
     from accelops.monitoring.performance import read_labels
 
     lay = params.layout
     batches = [Path(b) for b in ([batches] if isinstance(batches, (str, Path)) else batches)]
-    previous = Path(read_model(BatchReport, lay.validation_report, "validate").source)
+    previous = need(lay.history, "generate")
     contract = params.dataset
     keys = [contract.entity_id, contract.timestamp]
     old = io.conform(io.read_table(previous), contract, previous)
