@@ -452,7 +452,7 @@ class MonitorParams(_Section):
                                    "from at least this many labelled rows")
     model_rows: int = Field(20_000, gt=0, description="Rows per side scored by the champion for prediction drift "
                             "and each feature's impact on the mean prediction")
-    schedule_minutes: int = Field(60, gt=0, description="Interval of the scheduled monitoring deployment")
+    schedule_minutes: float = Field(60, gt=0, description="Interval of the scheduled monitoring deployment (minutes)")
     settle_seconds: float = Field(5.0, ge=0, description="Files modified more recently are left for the next "
                                   "run (a writer may still be copying them)")
     lease_minutes: float = Field(120.0, gt=0, description="A claim on a file older than this (or whose process "

@@ -321,3 +321,61 @@ def test_manual_approval_times_out_as_a_rejection(flow_copy):
     decided = approval_flow(registration=pending.model_dump(mode="json"), params_path=str(path))
     assert decided["status"] == "REJECTED" and "no decision within 2 s" in decided["reason"]
     assert history.for_params(params).current() == "1"
+
+
+@pytest.mark.heavy
+def test_the_served_monitoring_deployment_takes_dropped_files_on_its_schedule(flow_copy, tmp_path):
+    """A real Prefect server (`prefect server start` on 127.0.0.1) and `python -m accelops_flows.serve`:
+    files dropped into the landing folder are taken by the scheduled monitoring runs, each exactly once,
+    with no one passing a path."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+    from prefect_server import prefect_server, stop
+
+    from accelops.monitoring.intake import Ledger
+
+    path, params, _ = flow_copy
+    raw = yaml.safe_load(path.read_text())
+    raw["monitor"]["schedule_minutes"] = 0.25                       # every 15 s
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    params = load_params(path)
+    ledger_path = params.layout.intake_ledger
+
+    def wait_done(n: int, timeout: float = 300) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = [f for f in Ledger.for_path(ledger_path).all() if f.state == "done"] if ledger_path.exists() else []
+            if len(done) >= n:
+                return done
+            time.sleep(2)
+        raise AssertionError(f"{n} file(s) not processed in {timeout} s: {(tmp_path / 'serve.log').read_text()[-3000:]}")
+
+    with prefect_server(tmp_path / "prefect") as env, open(tmp_path / "serve.log", "w") as log:
+        served = subprocess.Popen([sys.executable, "-m", "accelops_flows.serve"], stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **env, "ACCELOPS_PARAMS": str(path)}, start_new_session=True)
+        try:
+            first = _batch(params, "none", 41, params.landing, week=0)
+            (done,) = wait_done(1)
+            second = _batch(params, "none", 42, params.landing, week=1)
+            done = wait_done(2)
+            time.sleep(20)                                           # at least one more scheduled run
+        finally:
+            stop(served)
+        ledger = Ledger.for_path(ledger_path)
+        assert {f.path: (f.state, f.attempts) for f in ledger.all()} == {str(first): ("done", 1),
+                                                                        str(second): ("done", 1)}
+        assert [w.batch for w in ledger.windows()] == [str(first), str(second)]
+
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["monitoring"])))
+        completed = [r for r in runs if r.state_type.value == "COMPLETED"]
+        assert len(completed) >= 3 and all(r.deployment_id is not None for r in completed)
+        assert all(r.parameters.get("batch") is None for r in completed)   # nobody passed a file
