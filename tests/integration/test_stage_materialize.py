@@ -27,6 +27,47 @@ def test_online_store_serves_latest_features_and_reports_unknown_ids(trained):
     pd.testing.assert_frame_equal(later.frame, frame)
 
 
+def test_online_window_aggregates_are_the_training_definition_at_request_time(trained):
+    """Train/serve skew: online inputs at an entity's last event are exactly its training row (built by
+    the features stage through Feast's as-of join); days later, the same snapshot's windows hold only
+    the events still inside them, as the training definition computes for a row written then."""
+    from accelops.features.store import online_lookup, open_store
+    from accelops.features.windows import window_features
+    from accelops.pipeline.online import online_inputs
+
+    params = trained.params
+    c, mc, w = params.dataset, params.model_contract, params.features.windows
+    table = pd.read_parquet(params.layout.features_table)
+    training = pd.read_parquet(params.layout.training_set).set_index([c.entity_id, c.timestamp])
+    last = table.groupby(c.entity_id)[c.timestamp].max()
+    counts = table.groupby(c.entity_id).size()
+    busy = [int(k) for k in counts[counts >= 3].index[:4]]            # entities with earlier events in window
+    numeric = [col for col in mc.feature_columns if col not in mc.categorical_features]
+    for k in busy:
+        got, _ = online_inputs(params, [k], now=last[k])
+        expected = training.loc[[(k, last[k])], mc.feature_columns]
+        np.testing.assert_allclose(got[numeric].to_numpy(float), expected[numeric].to_numpy(float), rtol=1e-9)
+        assert got[list(mc.categorical_features)].astype(str).values.tolist() == \
+            expected[list(mc.categorical_features)].astype(str).values.tolist()
+
+    now = last.max() + pd.Timedelta(days=10)
+    got, _ = online_inputs(params, busy, now=now)
+    moved = table.copy()
+    latest_rows = moved[c.timestamp].eq(moved[c.entity_id].map(last)) & moved[c.entity_id].isin(busy)
+    moved.loc[latest_rows, c.timestamp] = now                            # the snapshot, observed at `now`
+    definition = window_features(moved, c.entity_id, c.timestamp, w)[latest_rows.to_numpy()]
+    definition.index = moved.loc[latest_rows, c.entity_id].to_numpy()
+    for col in w.columns():
+        np.testing.assert_allclose(got.set_index(c.entity_id).loc[busy, col].to_numpy(float),
+                                   definition.loc[busy, col].to_numpy(float), rtol=1e-9)
+    # ten days on, a 7-day window holds the snapshot alone, and the 30-day ones lost events the stored
+    # values (the aggregates as of the last event) still count
+    assert (got["events_7d"] == 1).all()
+    stored = online_lookup(open_store(params), params, busy, now=now).frame.set_index(c.entity_id)
+    assert (stored.loc[busy, "events_30d"].to_numpy() > got.set_index(c.entity_id).loc[busy, "events_30d"]
+            .to_numpy()).any()
+
+
 def test_materialization_is_incremental_and_covers_old_history(trained_copy):
     """The first run covered history months before 'now' (Feast's incremental default would not);
     a second run with no new rows writes nothing; new rows are picked up from where it stopped."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
+
 from accelops.config import Params
 from accelops.errors import RegistryError
 
@@ -26,14 +28,49 @@ def champion_scorer(params: Params, mode: str = "online"):
     return champion.version, Scorer(model_dir, serving_dir, mode=mode)
 
 
-def score_online(params: Params, ids: list[int]) -> dict:
+def online_inputs(params: Params, ids: list[int], now: pd.Timestamp | None = None):
+    """(model inputs of the known ids as of `now`, the online lookup): the latest feature values from
+    the online store, with the window aggregates computed at `now` (at_request_time)."""
     from accelops.features import store as fs
 
-    version, scorer = champion_scorer(params)
-    found = fs.online_lookup(fs.open_store(params), params, ids)
-    frame, unknown = found.frame, found.unknown
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    found = fs.online_lookup(fs.open_store(params), params, ids, now)
     contract = params.model_contract
-    known = frame[~frame[contract.entity_id].isin(unknown)]        # unknown ids are reported, never scored
+    known = found.frame[~found.frame[contract.entity_id].isin(found.unknown)]   # unknown ids are reported only
+    if params.features.windows is not None and len(known):
+        known = at_request_time(params, known, now)
+    return known, found
+
+
+def at_request_time(params: Params, latest: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """`latest` (each entity's latest feature values) with its window aggregates as the training
+    definition computes them for that snapshot observed at `now`: over the entity's earlier events in
+    (now - d, now) from the feature table, plus the snapshot itself (every training row counts
+    itself). At the latest event's own time this is exactly that event's training row; later, older
+    events age out of the windows as they would for a row written then. The online store keeps only
+    each entity's latest values, so the events come from the feature table (columns and rows read
+    by a filter)."""
+    from accelops.features.windows import for_new_rows
+    from accelops.pipeline.files import need
+
+    c, w = params.dataset, params.features.windows
+    cols = [c.entity_id, c.timestamp, *w.sources()]
+    ids = [int(i) for i in latest[c.entity_id].unique()]
+    earliest = now - pd.Timedelta(days=max(w.days))
+    events = pd.read_parquet(need(params.layout.features_table, "features"), columns=cols,
+                             filters=[(c.entity_id, "in", ids), (c.timestamp, ">", earliest.to_pydatetime())])
+    # each entity's latest event is the snapshot being scored: it moves to `now`, never counts twice
+    last = events.groupby(c.entity_id)[c.timestamp].transform("max")
+    events = events[(events[c.timestamp] < last) & (events[c.timestamp] <= now)]
+    rows = latest.reset_index(drop=True).assign(**{c.timestamp: now})
+    return for_new_rows(events, rows, c.entity_id, c.timestamp, w)[list(latest.columns)]
+
+
+def score_online(params: Params, ids: list[int]) -> dict:
+    version, scorer = champion_scorer(params)
+    known, found = online_inputs(params, ids)
+    unknown = found.unknown
+    contract = params.model_contract
     started = time.perf_counter()
     scores = scorer.predict_proba(known) if len(known) else []
     ms = (time.perf_counter() - started) * 1e3
