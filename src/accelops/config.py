@@ -25,6 +25,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PROBLEMS = "problems under these keys:"
+
+
+def _raise_all(problems: list[tuple[str, str]]) -> None:
+    """One ValueError carrying every (key, message), a line each (load_params shows each under its key)."""
+    if problems:
+        raise ValueError(PROBLEMS + "\n" + "\n".join(f"{key}: {message}" for key, message in problems))
+
+
 class PathsParams(_Section):
     """Where the pipeline's inputs and local state live; relative paths are resolved from params.yaml's folder."""
     workdir: str = Field(".accelops", description="All local state: MLflow store, Feast registry, Prefect home, "
@@ -58,29 +67,35 @@ class Contract(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Contract":
+        _raise_all(self.problems())
+        return self
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every inconsistency between the contract's keys, as (key, message)."""
+        out: list[tuple[str, str]] = []
         if not self.numeric_features and not self.categorical_features:
-            raise ValueError("declare at least one numeric or categorical feature")
+            out.append(("<contract>", "declare at least one numeric or categorical feature"))
         features = set(self.numeric_features) | set(self.categorical_features)
         if clash := set(self.numeric_features) & set(self.categorical_features):
-            raise ValueError(f"columns declared both numeric and categorical: {sorted(clash)}")
+            out.append(("categorical_features", f"columns declared both numeric and categorical: {sorted(clash)}"))
         keys = {self.entity_id, self.timestamp, self.label}
         if len(keys) != 3:
-            raise ValueError("entity_id, timestamp and label must be three different columns")
+            out.append(("label", "entity_id, timestamp and label must be three different columns"))
         if clash := keys & features:
-            raise ValueError(f"key columns cannot also be features: {sorted(clash)}")
+            out.append(("<features>", f"key columns cannot also be features: {sorted(clash)}"))
         if unknown := set(self.slices) - set(self.categorical_features):
-            raise ValueError(f"slices must be categorical features; unknown: {sorted(unknown)}")
+            out.append(("slices", f"slices must be categorical features; unknown: {sorted(unknown)}"))
         if clash := set(self.pii) & (features | keys):
-            raise ValueError(f"PII columns can never be features or keys: {sorted(clash)}")
+            out.append(("pii", f"PII columns can never be features or keys: {sorted(clash)}"))
         if clash := set(self.text) & (features | keys | set(self.pii)):
-            raise ValueError(f"text columns cannot also be features, keys or PII: {sorted(clash)}")
+            out.append(("text", f"text columns cannot also be features, keys or PII: {sorted(clash)}"))
         for name, (lo, hi) in self.numeric_features.items():
             if lo is not None and hi is not None and lo > hi:
-                raise ValueError(f"numeric_features.{name}: min {lo} > max {hi}")
+                out.append((f"numeric_features.{name}", f"min {lo} > max {hi}"))
         for name, values in self.categorical_features.items():
             if not values:
-                raise ValueError(f"categorical_features.{name}: list at least one value")
-        return self
+                out.append((f"categorical_features.{name}", "list at least one value"))
+        return out
 
     @property
     def feature_columns(self) -> list[str]:
@@ -487,25 +502,13 @@ class Params(_Section):
 
     @model_validator(mode="after")
     def _evaluation_matches_contract(self) -> "Params":
-        c, e = self.dataset, self.evaluate
-        if unknown := set(e.sensitive) - set(c.categorical_features):
-            raise ValueError(f"evaluate.sensitive must be categorical features; unknown: {sorted(unknown)}")
-        if unknown := {d.feature for d in e.directional} - set(c.numeric_features):
-            raise ValueError(f"evaluate.directional features must be numeric features; unknown: {sorted(unknown)}")
-        w = self.features.windows
-        if w is not None and (unknown := sorted(set(w.mean) - set(c.numeric_features))):
-            raise ValueError(f"features.windows.mean must be numeric contract features; unknown: {unknown}")
-        if w is not None and (clash := sorted(set(w.columns()) & (set(c.feature_columns) | {c.entity_id, c.timestamp, c.label}))):
-            raise ValueError(f"features.windows: aggregate names clash with contract columns: {clash}")
-        model = self.model_contract.feature_columns
-        placed = [f for v in self.features.views.values() for f in v.features]
-        if twice := sorted({f for f in placed if placed.count(f) > 1}):
-            raise ValueError(f"features.views: each feature belongs to one view; in several: {twice}")
-        if unknown := sorted(set(placed) - set(model)):
-            raise ValueError(f"features.views: neither contract features nor windowed aggregates: {unknown}")
-        if unplaced := [f for f in model if f not in placed]:
-            raise ValueError(f"features.views: features in no view: {unplaced}")
+        _raise_all(self.problems())
         return self
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every key that names a column the contract does not have (or of the wrong kind), as (key,
+        message): reported together, before any stage runs."""
+        return column_problems(self.dataset, self.evaluate, self.features)
 
     @property
     def model_contract(self) -> Contract:
@@ -550,6 +553,55 @@ class Params(_Section):
         return Params.model_validate({**data, "root": self.root})
 
 
+def column_problems(c: "Contract", e: "EvaluateParams | None", f: "FeaturesParams | None") -> list[tuple[str, str]]:
+    """(key, message) for every key of `e` and `f` that names a column `c` does not have or of the wrong
+    kind (a section that did not validate is None and skipped)."""
+    out: list[tuple[str, str]] = []
+    if e is not None:
+        if unknown := sorted(set(e.sensitive) - set(c.categorical_features)):
+            out.append(("evaluate.sensitive", f"must be categorical features; unknown: {unknown}"))
+        if unknown := sorted({d.feature for d in e.directional} - set(c.numeric_features)):
+            out.append(("evaluate.directional", f"features must be numeric features; unknown: {unknown}"))
+        if unknown := sorted(set(e.invariance.columns) - (set(c.columns) - {c.label})):
+            out.append(("evaluate.invariance.columns", f"must be contract columns (not the label); unknown: {unknown}"))
+    if f is None:
+        return out
+    w = f.windows
+    if w is not None and (unknown := sorted(set(w.mean) - set(c.numeric_features))):
+        out.append(("features.windows.mean", f"must be numeric contract features; unknown: {unknown}"))
+    if w is not None and (clash := sorted(set(w.columns()) & (set(c.feature_columns) | {c.entity_id, c.timestamp, c.label}))):
+        out.append(("features.windows", f"aggregate names clash with contract columns: {clash}"))
+    if any(k.startswith("features.windows") for k, _ in out):      # the model's columns need sound windows
+        return out
+    model = [*c.feature_columns, *(w.columns() if w is not None else [])]
+    placed = [x for v in f.views.values() for x in v.features]
+    if twice := sorted({x for x in placed if placed.count(x) > 1}):
+        out.append(("features.views", f"each feature belongs to one view; in several: {twice}"))
+    if unknown := sorted(set(placed) - set(model)):
+        out.append(("features.views", f"neither contract features nor windowed aggregates: {unknown}"))
+    if unplaced := [x for x in model if x not in placed]:
+        out.append(("features.views", f"features in no view: {unplaced}"))
+    return out
+
+
+def _section_problems(raw: dict) -> list[str]:
+    """The cross-key checks on the sections that validate on their own, for a file whose other sections
+    did not (pydantic skips whole-file checks then): every problem is reported in one go."""
+    def section(model, name):
+        try:
+            return model.model_validate(raw.get(name) or {})
+        except (ValidationError, TypeError):
+            return None
+
+    try:
+        contract = Contract.model_construct(**{k: v for k, v in (raw.get("dataset") or {}).items()})
+        contract.columns                      # noqa: B018  (raises when a key column is missing)
+    except (AttributeError, TypeError):
+        return []
+    found = column_problems(contract, section(EvaluateParams, "evaluate"), section(FeaturesParams, "features"))
+    return [f"  {key}: {message}" for key, message in found]
+
+
 def default_params_path() -> Path:
     return Path(os.environ.get(PARAMS_ENV) or "params.yaml")
 
@@ -557,7 +609,14 @@ def default_params_path() -> Path:
 def load_params(path: str | Path | None = None) -> Params:
     """Read and validate params.yaml; errors name the file, the key and the problem."""
     path = Path(path) if path else default_params_path()
-    return parse_params(read_raw(path), root=path.resolve().parent, source=str(path))
+    params = parse_params(read_raw(path), root=path.resolve().parent, source=str(path))
+    missing = [f"  paths.{key}: {where} does not exist (relative paths are resolved from {path.resolve().parent})"
+               for key, where in (("feature_repo", params.layout.feature_repo),
+                                  ("reference", params.layout.reference_data if params.paths.reference else None))
+               if where is not None and not Path(where).exists()]
+    if missing:
+        raise ConfigError(f"{path}: invalid parameters:\n" + "\n".join(missing))
+    return params
 
 
 def read_raw(path: Path) -> dict:
@@ -574,10 +633,14 @@ def read_raw(path: Path) -> dict:
 
 
 def parse_params(raw: dict, root: Path, source: str = "params") -> Params:
+    """Params from a params.yaml mapping; ConfigError lists every problem at once, each under its key."""
     try:
         return Params.model_validate({**raw, "root": root})
     except ValidationError as exc:
-        raise _invalid(exc, source) from None
+        error = _invalid(exc, source)
+        seen = str(error).splitlines()
+        extra = [line for line in _section_problems(raw) if line not in seen]
+        raise ConfigError("\n".join([*seen, *extra])) from None
 
 
 def load_section(name: str, path: str | Path | None = None, **given: object) -> BaseModel:
@@ -598,13 +661,20 @@ def load_section(name: str, path: str | Path | None = None, **given: object) -> 
 
 
 def _invalid(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
-    """One error listing every problem under its params.yaml key (dotted; `<top>` for the whole file)."""
+    """One error listing every problem under its params.yaml key (dotted; `<top>` for the whole file).
+    A cross-key check reports several problems, a line each, under the keys it names."""
     problems = []
     for err in exc.errors():
         key = ".".join(p for p in (prefix, *map(str, err["loc"])) if p)
-        key = key.replace("validate_", "validate").replace("register_", "register") or "<top>"
+        key = key.replace("validate_", "validate").replace("register_", "register")
+        if err["type"] == "value_error" and PROBLEMS in err["msg"]:
+            for line in err["msg"].split(PROBLEMS, 1)[1].strip().splitlines():
+                sub, _, message = line.partition(": ")
+                sub = "" if sub.startswith("<") else sub
+                problems.append(f"  {'.'.join(p for p in (key, sub) if p) or '<top>'}: {message}")
+            continue
         got = f" (got {err['input']!r})" if err["type"] != "missing" and not isinstance(err["input"], dict) else ""
-        problems.append(f"  {key}: {err['msg']}{got}")
+        problems.append(f"  {key or '<top>'}: {err['msg']}{got}")
     return ConfigError(f"{source}: invalid parameters:\n" + "\n".join(problems))
 
 

@@ -24,22 +24,24 @@ def _raw():
     (lambda r: r["train"].update(epochs=0), "train.epochs", "greater than 0"),
     (lambda r: r["train"].update(split=[0.5, 0.2, 0.2]), "train", "sum"),
     (lambda r: r["train"].update(epoch=3), "train.epoch", "Extra inputs"),
-    (lambda r: r["dataset"].update(slices=["email"]), "dataset", "slices must be categorical"),
-    (lambda r: r["dataset"].update(pii=["plan"]), "dataset", "PII columns can never be features"),
+    (lambda r: r["dataset"].update(slices=["email"]), "dataset.slices", "slices must be categorical"),
+    (lambda r: r["dataset"].update(pii=["plan"]), "dataset.pii", "PII columns can never be features"),
     (lambda r: r.pop("register"), "register", "Field required"),
     (lambda r: r["pii"].update(policy="encrypt"), "pii.policy", "'drop' or 'hash'"),
-    (lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"), "<top>",
+    (lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"), "features.views",
      "each feature belongs to one view; in several: ['plan']"),
-    (lambda r: r["features"]["views"]["customer_usage"]["features"].remove("late_payments"), "<top>",
+    (lambda r: r["features"]["views"]["customer_usage"]["features"].remove("late_payments"), "features.views",
      "features in no view: ['late_payments']"),
-    (lambda r: r["features"]["views"]["customer_usage"]["features"].append("email"), "<top>",
+    (lambda r: r["features"]["views"]["customer_usage"]["features"].append("email"), "features.views",
      "neither contract features nor windowed aggregates: ['email']"),
-    (lambda r: r["features"]["windows"].update(mean=["plan"]), "<top>",
-     "features.windows.mean must be numeric contract features; unknown: ['plan']"),
+    (lambda r: r["features"]["windows"].update(mean=["plan"]), "features.windows.mean",
+     "must be numeric contract features; unknown: ['plan']"),
+    (lambda r: r["evaluate"]["invariance"].update(columns=["gone"]), "evaluate.invariance.columns",
+     "must be contract columns (not the label); unknown: ['gone']"),
     (lambda r: r["features"]["windows"].update(days=[7, 7]), "features.windows", "distinct positive"),
-    (lambda r: r["features"]["windows"].update(days=[7, 14]), "<top>",       # 30-day names left in the view
+    (lambda r: r["features"]["windows"].update(days=[7, 14]), "features.views",     # 30-day names left in a view
      "neither contract features nor windowed aggregates: ['data_usage_gb_mean_30d',"),
-    (lambda r: r["features"]["views"]["customer_usage_windows"]["features"].remove("events_30d"), "<top>",
+    (lambda r: r["features"]["views"]["customer_usage_windows"]["features"].remove("events_30d"), "features.views",
      "features in no view: ['events_30d']"),
     (lambda r: r["features"]["views"]["customer_usage"].update(ttl_days=0), "features.views.customer_usage.ttl_days",
      "greater than 0"),
@@ -52,6 +54,40 @@ def test_invalid_params_name_the_key_and_the_problem(mutate, key, problem, tmp_p
     msg = str(err.value)
     assert msg.startswith("params.yaml: invalid parameters")
     assert f"  {key}" in msg and problem in msg, msg
+
+
+def test_every_problem_is_reported_at_once_under_its_key(tmp_path):
+    """Problems in several sections, field-level and cross-key, come in one error (a new user's four
+    config round-trips become one)."""
+    raw = _raw()
+    raw["train"]["epochs"] = -1                                          # a field rule
+    raw["dataset"]["slices"] = ["region", "tenure_months"]               # the contract's own consistency
+    raw["dataset"]["numeric_features"]["tenure_months"] = [10, 1]
+    raw["evaluate"]["sensitive"] = ["nosuch"]                            # keys naming columns
+    raw["evaluate"]["invariance"]["columns"] = ["gone"]
+    raw["features"]["windows"]["mean"] = ["plan"]
+    with pytest.raises(ConfigError) as err:
+        parse_params(raw, root=tmp_path, source="params.yaml")
+    lines = str(err.value).splitlines()
+    assert lines[0] == "params.yaml: invalid parameters:"
+    keys = [line.split(":")[0].strip() for line in lines[1:]]
+    assert keys == ["dataset.slices", "dataset.numeric_features.tenure_months", "train.epochs",
+                    "evaluate.sensitive", "evaluate.invariance.columns", "features.windows.mean"], lines
+
+
+def test_missing_paths_are_named_before_anything_runs(tmp_path):
+    import yaml
+
+    raw = _raw()
+    raw["paths"] = {"workdir": str(tmp_path / "work"), "feature_repo": "no_such_repo",
+                    "reference": "data/missing.parquet"}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError) as err:
+        load_params(tmp_path / "params.yaml")
+    msg = str(err.value)
+    assert f"paths.feature_repo: {tmp_path / 'no_such_repo'} does not exist" in msg
+    assert f"paths.reference: {tmp_path / 'data' / 'missing.parquet'} does not exist" in msg
+    assert not (tmp_path / "work").exists()                             # nothing was written
 
 
 def test_model_dataset_adds_the_windowed_aggregates_with_bounds(tmp_path):
