@@ -103,6 +103,9 @@ def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: 
     checked = batch_check.check(df, p, str(path), p.layout.quarantine_dir, docs_dir=p.layout.data_docs)
     if as_json:
         _echo_json(checked.summary().model_dump(mode="json"))
+    if not as_json:
+        for line in batch_check.warning_lines(checked.report, checked.quality):
+            typer.echo(line, err=True)
     try:
         checked.enforce()
     except (DataValidationError, PiiDetectedError) as exc:
@@ -114,7 +117,7 @@ def validate(path: Path, as_json: bool = typer.Option(False, "--json"), params: 
         raise typer.Exit(1)
     if not as_json:
         typer.echo(f"{path}: accepted ({len(checked.accepted)} of {checked.report.rows} rows, "
-                   f"{checked.report.evaluated} expectations)")
+                   f"{checked.report.evaluated} expectations, {len(checked.report.warnings)} warning(s))")
 
 
 @features_app.command("training-set")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime
+from prefect.states import Completed
 
 from accelops.config import Params, load_params
 from accelops.errors import RetrainingFailed
@@ -25,7 +26,8 @@ def monitoring_flow(batch: str | None = None, params_path: str | None = None) ->
     params = load_params(params_path)
     logger = get_run_logger()
     if batch:
-        return _check(params, params_path, batch)
+        result = _check(params, params_path, batch)
+        return Completed(message=_outcome({batch: result})[:500], data=result)
     results: dict[str, dict] = {}
 
     def handle(path):
@@ -39,7 +41,25 @@ def monitoring_flow(batch: str | None = None, params_path: str | None = None) ->
     failed = {f: r["training_error"] for f, r in results.items() if r.get("training_error")}
     if failed:      # the files were checked (not retried, not quarantined); the run's state says what failed
         raise RetrainingFailed("; ".join(f"retraining after {Path(f).name} failed: {e}" for f, e in failed.items()))
-    return {"landed": landed, "results": results}
+    message = _outcome(results) or "nothing new landed"
+    quarantined = sum(f.state == "quarantined" for f in landed)
+    message += f"; {quarantined} file(s) quarantined" if quarantined else ""
+    # the run's state message carries the decisions (and a started retraining), visible in the run list
+    return Completed(message=message[:500], data={"landed": landed, "results": results})
+
+
+def _outcome(results: dict) -> str:
+    """One line per checked file: the decision, and the retraining it started."""
+    lines = []
+    for path, r in results.items():
+        decision = r["decision"]
+        verdict = "RETRAIN" if decision.retrain else "no retraining"
+        line = f"{Path(path).name}: {verdict} ({decision.reason.split(' [this window')[0][:160]})"
+        training = r.get("training")
+        if isinstance(training, dict) and "register" in training:
+            line += f" -> v{training['register'].version} {training['register'].status}"
+        lines.append(line)
+    return "; ".join(lines)
 
 
 def _check(params: Params, params_path: str | None, batch: str, keep_going: bool = False) -> dict:

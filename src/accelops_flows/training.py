@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from prefect import flow, get_run_logger
+from prefect.states import Completed
 
 from accelops.config import load_params
 from accelops_flows import tasks as t
@@ -41,4 +42,8 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
         decided = approval_flow(registration=results["register"].model_dump(mode="json"), params_path=params_path)
         results["register"] = Registration.model_validate(decided)
     timed("materialize", t.materialize, params)
-    return {"timings": timings, **results}
+    reg = results["register"]
+    outcome = f"v{reg.version} {reg.status}: {reg.reason}"
+    logger.info("gate decision: %s", outcome)
+    # the run's state message carries the outcome: a rejected challenger is not a bare green "Completed"
+    return Completed(message=outcome[:500], data={"timings": timings, **results})

@@ -31,6 +31,24 @@ def test_generate_and_validate_exit_codes(tmp_path, params_path):
     assert "Skipping registering function" in load_params(params_path).layout.tools_log.read_text()
 
 
+def test_validate_prints_warnings_beside_the_verdict(tmp_path, params_path):
+    """An accepted file with warnings says so: each warning rule with its column, and the share of
+    near-duplicate rows (the new user's survey table showed 'accepted' over 30% duplicates)."""
+    import pandas as pd
+
+    from accelops.data.generator import generate
+
+    frame = generate(800, 5, "2026-06-01", seed=4).frame
+    again = frame.head(200).assign(customer_id=frame["customer_id"].head(200) + 10**6)   # new keys, same values
+    path = tmp_path / "dups.parquet"
+    pd.concat([frame, again], ignore_index=True).to_parquet(path)
+    res = run("validate", str(path), "--params", str(params_path))
+    assert "note: 200 of 1000 rows (20.0%) repeat an earlier row on every feature and the label" in res.stderr
+    warned = [line for line in res.stderr.splitlines() if line.startswith("warning: ")]
+    assert res.returncode == 0 and res.stdout.strip().endswith("46 expectations, 1 warning(s))"), res.stdout
+    assert len(warned) == 1 and "expect_compound_columns_to_be_unique: observed 400 of 1000 rows" in warned[0]
+
+
 def test_unreadable_file_gets_a_one_line_error(tmp_path, params_path):
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1\x00\x00truncated")

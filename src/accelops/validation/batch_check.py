@@ -106,6 +106,22 @@ def write(check_: BatchCheck, path: Path) -> Path:
     return path
 
 
+def warning_lines(report: ValidationReport, quality: dict | None = None) -> list[str]:
+    """The rules that failed at warning severity, and data-quality facts worth a look, a line each
+    (column, rule, observed vs expected: counts and bounds only, never values)."""
+    lines = []
+    for f in report.warnings:
+        col = f.get("column") or ",".join(f.get("columns") or []) or "table"
+        lines.append(f"warning: {col}: {f['rule']}: observed {f['observed']}, expected {f['expected']}")
+    quality = quality or {}
+    if dup := quality.get("near_duplicate_rows"):
+        lines.append(f"note: {dup} of {report.rows} rows ({dup / max(report.rows, 1):.1%}) repeat an earlier row on "
+                     "every feature and the label")
+    for s in quality.get("low_support_slices") or []:
+        lines.append(f"note: slice {s.get('slice')}={s.get('value')}: {s.get('rows')} rows (too few to evaluate alone)")
+    return lines
+
+
 def markdown_summary(report: BatchReport) -> str:
     """The validation report for people (Prefect artifact): verdict, each failed rule with column,
     severity, observation and expectation, quarantine, provenance. Counts only, never values."""
