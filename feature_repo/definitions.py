@@ -19,7 +19,7 @@ def definitions(*, project: str, entity: str, join_key: str, source_path: str, t
     from feast.types import Float64, String
 
     customer = Entity(name=entity, join_keys=[join_key], value_type=ValueType.INT64,
-                      description="A customer of the business")
+                      description=f"The {entity} of {project}, joined on {join_key}")
     source = FileSource(name=f"{project}_features_source", path=source_path, timestamp_field=timestamp_field,
                         description="Validated, PII-free feature table written by the features stage")
     dtype = {**{c: Float64 for c in numeric}, **{c: String for c in categorical}}
@@ -37,5 +37,5 @@ def definitions(*, project: str, entity: str, join_key: str, source_path: str, t
         for name, spec in views.items()
     ]
     service = FeatureService(name=feature_service, features=feature_views,
-                             description="Features the churn model is trained and served on")
+                             description=f"Features the {project} model is trained and served on")
     return [customer, source, *feature_views, service]

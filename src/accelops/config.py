@@ -7,6 +7,7 @@ every stage receives the resulting `Params` object.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -215,14 +216,16 @@ class WindowParams(_Section):
 
 class FeaturesParams(_Section):
     """The Feast feature store: views, windowed aggregates, point-in-time joins and the online store."""
-    project: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Feast project name")
-    entity: str = Field(description="Feast entity name (joined on dataset.entity_id)")
+    project: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Feast project name (default: from "
+                         "dataset.name)")
+    entity: str = Field(description="Feast entity name, joined on dataset.entity_id (default: dataset.entity_id)")
     views: dict[str, ViewParams] = Field(min_length=1, description="Feature views by name; every model feature "
-                                         "in exactly one")
+                                         "in exactly one (default: one view `<dataset>_features` holding every "
+                                         "contract feature and windowed aggregate)")
     windows: WindowParams | None = Field(None, description="Trailing per-entity aggregates (model inputs, placed "
                                          "in a view); null = none")
     feature_service: str = Field(description="Feast feature service the model is trained and served on "
-                                 "(version it when the views change)")
+                                 "(version it when the views change; default: `<dataset>_model_v1`)")
     engine: Literal["asof", "feast"] = Field("asof", description="Point-in-time join engine: asof (merge_asof over "
                                              "Feast's definitions) or feast (Feast's file offline store, slower)")
     max_missing_fraction: float = Field(default=0.0, ge=0, le=1, description="Share of entity rows allowed to "
@@ -400,8 +403,9 @@ class RegisterParams(_Section):
     """MLflow tracking and the model registry; the promotion gate against @champion."""
     tracking_uri: str | None = Field(None, description="MLflow tracking URI (null = sqlite:///<workdir>/mlflow/"
                                      "mlflow.db)")
-    experiment: str = Field(description="MLflow experiment of the training runs")
-    model_name: str = Field(description="Registered model name (@champion is its serving alias)")
+    experiment: str = Field(description="MLflow experiment of the training runs (default: accelops-<dataset>)")
+    model_name: str = Field(description="Registered model name, @champion its serving alias (default: "
+                            "<dataset>-classifier)")
     gate: GateParams = Field(GateParams(), description="The promotion gate's rules")
     approval: Literal["auto", "manual"] = Field("auto", description="auto: a version that passes the gate becomes "
                                                 "@champion; manual: it waits as PENDING_APPROVAL for a person's "
@@ -488,17 +492,48 @@ class Params(_Section):
     # `register`/`validate` clash with BaseModel names
     validate_: ValidateParams = Field(alias="validate", description=ValidateParams.__doc__)
     pii: PiiParams = Field(PiiParams(), description=PiiParams.__doc__)
-    features: FeaturesParams = Field(description=FeaturesParams.__doc__)
+    features: FeaturesParams = Field(description=FeaturesParams.__doc__ + " Names and the view default from "
+                                     "dataset.name")
     train: TrainParams = Field(description=TrainParams.__doc__)
     evaluate: EvaluateParams = Field(description=EvaluateParams.__doc__)
     benchmark: BenchmarkParams = Field(BenchmarkParams(), description=BenchmarkParams.__doc__)
-    register_: RegisterParams = Field(alias="register", description=RegisterParams.__doc__)
+    register_: RegisterParams = Field(alias="register", description=RegisterParams.__doc__ + " Names default from "
+                                      "dataset.name")
     monitor: MonitorParams = Field(description=MonitorParams.__doc__)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     root: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths are resolved; "
                        "set by load_params (not part of params.yaml)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_from_the_dataset(cls, data: object) -> object:
+        """Names a user need not invent: the Feast project, entity, view and feature service, the MLflow
+        experiment and model derive from dataset.name (nothing of the demo's churn setup leaks into
+        another table's runs); keys given in params.yaml win."""
+        if not isinstance(data, dict) or not isinstance(data.get("dataset"), dict):
+            return data
+        dataset = data["dataset"]
+        name = re.sub(r"[^a-z0-9_]+", "_", str(dataset.get("name", "")).lower()).strip("_") or "dataset"
+        name = name if name[0].isalpha() else f"d_{name}"
+        features = dict(data.get("features") or {})
+        features.setdefault("project", name)
+        features.setdefault("entity", str(dataset.get("entity_id", "entity")))
+        features.setdefault("feature_service", f"{name}_model_v1")
+        if not features.get("views"):
+            try:
+                windows = WindowParams.model_validate(features["windows"]).columns() if features.get("windows") else {}
+            except ValidationError:
+                windows = {}                  # reported under features.windows
+            columns = [*(dataset.get("numeric_features") or {}), *(dataset.get("categorical_features") or {}),
+                       *windows]
+            features["views"] = {f"{name}_features": {"ttl_days": 3650, "features": columns,
+                                                      "description": f"every feature of {name}"}}
+        register = dict(data.get("register") or {})
+        register.setdefault("experiment", f"accelops-{name}")
+        register.setdefault("model_name", f"{name.replace('_', '-')}-classifier")
+        return {**data, "features": features, "register": register}
 
     @model_validator(mode="after")
     def _evaluation_matches_contract(self) -> "Params":

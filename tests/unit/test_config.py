@@ -26,7 +26,7 @@ def _raw():
     (lambda r: r["train"].update(epoch=3), "train.epoch", "Extra inputs"),
     (lambda r: r["dataset"].update(slices=["email"]), "dataset.slices", "slices must be categorical"),
     (lambda r: r["dataset"].update(pii=["plan"]), "dataset.pii", "PII columns can never be features"),
-    (lambda r: r.pop("register"), "register", "Field required"),
+    (lambda r: r.pop("train"), "train", "Field required"),
     (lambda r: r["pii"].update(policy="encrypt"), "pii.policy", "'drop' or 'hash'"),
     (lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"), "features.views",
      "each feature belongs to one view; in several: ['plan']"),
@@ -142,3 +142,25 @@ def test_third_party_chatter_goes_to_the_tools_log_not_the_console(tmp_path, cap
         assert "Skipping registering" not in capsys.readouterr().err
     finally:
         logging.captureWarnings(False)
+
+
+def test_names_and_the_feature_view_default_from_the_dataset(tmp_path):
+    """A user's own table needs no Feast or MLflow names and no view list: they derive from dataset.name,
+    and nothing of the demo's churn setup leaks in; keys given explicitly win."""
+    raw = _raw()
+    raw["dataset"]["name"] = "Heart Survey 2026"
+    del raw["register"]["experiment"], raw["register"]["model_name"]
+    for key in ("project", "entity", "feature_service", "views"):
+        del raw["features"][key]
+    p = parse_params(raw, root=tmp_path)
+    assert (p.features.project, p.features.entity, p.features.feature_service) == \
+        ("heart_survey_2026", "customer_id", "heart_survey_2026_model_v1")
+    assert (p.register_.experiment, p.register_.model_name) == ("accelops-heart_survey_2026",
+                                                               "heart-survey-2026-classifier")
+    (view,) = p.features.views.values()
+    assert list(p.features.views) == ["heart_survey_2026_features"]
+    assert sorted(view.features) == sorted(p.model_contract.feature_columns)   # every feature and aggregate, once
+    assert len(view.features) == len(set(view.features))
+    assert "churn" not in str(p.model_dump(by_alias=True, exclude={"dataset", "generate", "monitor"}))
+    raw["register"]["model_name"] = "mine"
+    assert parse_params(raw, root=tmp_path).register_.model_name == "mine"
