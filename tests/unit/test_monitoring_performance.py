@@ -99,3 +99,22 @@ def test_impact_is_the_change_in_mean_prediction_each_column_explains():
     assert out.impacts[0].column == "a" and impacts["a"] == pytest.approx(0.3, abs=0.03)
     assert abs(impacts["ignored"]) < 1e-12 and abs(impacts["b"]) < 0.01
     assert out.total_change == pytest.approx(0.3, abs=0.03)
+
+
+def test_impact_uses_the_scores_the_caller_already_has():
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"a": rng.normal(0, 1, 500)})
+    cur = ref.assign(a=ref["a"] + 1.0)
+    calls = []
+
+    def predict(df):
+        calls.append(len(df))
+        return 0.3 * df["a"].to_numpy()
+
+    fresh = prediction_impact(predict, ref, cur, ["a"], rows=1000)
+    scored = len(calls)
+    calls.clear()
+    reused = prediction_impact(predict, ref, cur, ["a"], rows=1000, reference_scores=predict(ref),
+                               current_scores=predict(cur))
+    # alone: current, reference and the one swapped frame; given both scores: the caller's two calls plus the swap
+    assert scored == 3 and len(calls) == 2 + 1 and reused == fresh

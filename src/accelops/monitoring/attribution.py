@@ -36,17 +36,23 @@ class Attribution(BaseModel):
 
 
 def prediction_impact(predict: Callable[[pd.DataFrame], np.ndarray], reference: pd.DataFrame,
-                      current: pd.DataFrame, columns: list[str], rows: int = 20_000,
-                      seed: int = 0) -> Attribution:
+                      current: pd.DataFrame, columns: list[str], rows: int = 20_000, seed: int = 0,
+                      reference_scores: np.ndarray | None = None,
+                      current_scores: np.ndarray | None = None) -> Attribution:
     """Impact of each of `columns` on the mean prediction, on up to `rows` current rows (and as many
-    reference rows drawn with replacement); `predict` scores a frame of model inputs."""
+    reference rows drawn with replacement); `predict` scores a frame of model inputs. Scores the
+    caller already has for all of `reference` / `current` are used instead of scoring them again."""
     rng = np.random.default_rng(seed)
-    cur = current.sample(n=rows, random_state=seed) if len(current) > rows else current
+    sampled = len(current) > rows
+    cur = current.sample(n=rows, random_state=seed) if sampled else current
     cur = cur.reset_index(drop=True)
     donors = reference.iloc[rng.integers(0, len(reference), len(cur))].reset_index(drop=True)
-    base = float(np.mean(predict(cur)))
-    ref_mean = float(np.mean(predict(reference.sample(n=rows, random_state=seed) if len(reference) > rows
-                                     else reference)))
+    base = float(np.mean(current_scores if current_scores is not None and not sampled else predict(cur)))
+    if reference_scores is not None and len(reference) <= rows:
+        ref_mean = float(np.mean(reference_scores))
+    else:
+        ref_mean = float(np.mean(predict(reference.sample(n=rows, random_state=seed) if len(reference) > rows
+                                         else reference)))
     impacts = []
     for col in columns:
         swapped = cur.copy()

@@ -136,7 +136,8 @@ def _output_drift(params: Params, model, reference: pd.DataFrame, inputs: pd.Dat
                                    drifted=effect >= m.column_threshold and p < level,
                                    severe=effect >= m.severe_share_threshold)
     out["attribution"] = prediction_impact(lambda frame: np.asarray(model.predict(frame)), ref_inputs,
-                                           inputs[columns], columns, rows=m.model_rows)
+                                           inputs[columns], columns, rows=m.model_rows,
+                                           reference_scores=ref_scores, current_scores=scores)
     return out
 
 
