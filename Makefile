@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.accelops-installed
 # Tool environment (Prefect, MLflow): accelops.runtime.DEFAULTS, applied by the CLI, the flows and the tests.
 
-.PHONY: install run test test-fast test-heavy bench repro serve ui-mlflow ui-prefect clean
+.PHONY: install run test test-fast test-heavy test-all bench repro serve ui-mlflow ui-prefect clean
 
 install: $(STAMP)
 
@@ -19,16 +19,20 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/python -m accelops_flows.demo
 
-# the whole suite; test-fast: unit tests without the slow ones (< 60 s on 2 cores); test-heavy: only
-# the tests that run a whole tool chain in fresh processes (dvc repro, torchrun, bench scripts)
+# the suite (every test but the heavy ones, about 10 min on 2 cores); test-fast: unit tests without
+# the slow ones (< 60 s); test-heavy: the tests that run a whole tool chain in fresh processes (dvc
+# repro, torchrun, a real Prefect server, bench scripts), CI's second job; test-all: both
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not heavy"
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "unit and not slow"
 
 test-heavy: install
 	$(BIN)/python -m pytest -q -m heavy
+
+test-all: install
+	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python bench/pipeline.py
