@@ -41,7 +41,10 @@ class PathsParams(_Section):
                          "reports, quarantine (the ACCELOPS_WORKDIR environment variable overrides it)")
     history: str = Field("data/raw/history.parquet",
                          description="The training history (Parquet; written by the `generate` stage)")
-    feature_repo: str = Field("feature_repo", description="Folder of the Feast definitions (definitions.py)")
+    feature_repo: str | None = Field(None, description="Folder of your own Feast definitions (definitions.py, "
+                                     "a `definitions(...)` function); null = accelops' generic definitions "
+                                     "(accelops/features/definitions.py: an entity, a file source, one view per "
+                                     "features.views entry and a feature service)")
     reference: str | None = Field(None, description="The accepted data whose statistics (reference profile) and "
                                   "label-error rate bound later batches (the `reference` stage); default: history")
 
@@ -54,12 +57,17 @@ class Contract(_Section):
     entity_id: str = Field(description="Entity key column (one customer); the Feast join key")
     timestamp: str = Field(description="Event-time column: point-in-time joins and the time-ordered split")
     label: str = Field(description="Binary target column (values 0/1)")
-    positive_label: int = Field(1, description="Value of the positive class; not read by any stage yet "
-                                "(validation requires labels in {0, 1}, 1 positive)")
+    positive_label: int | str = Field(1, description="Value of the positive class in the files (1, 'yes', 'M'...); "
+                                      "a label column with other values than 0/1 is read as 1 where it equals "
+                                      "this and 0 for its one other value")
+    derive_keys: list[Literal["entity_id", "timestamp"]] = Field(
+        [], description="Key columns the files lack, made when a file is read: entity_id a row number (unique "
+        "per file: the file name's hash in the high bits), timestamp the file's modification time (ingestion "
+        "time; the train/valid/test split is then random, stratified by label, not by time)")
     numeric_features: dict[str, tuple[float | None, float | None]] = Field(
-        description="Numeric feature columns: name -> [min, max] accepted range (null = unbounded)")
+        {}, description="Numeric feature columns: name -> [min, max] accepted range (null = unbounded)")
     categorical_features: dict[str, list[str]] = Field(
-        description="Categorical feature columns: name -> accepted values (others are unseen categories)")
+        {}, description="Categorical feature columns: name -> accepted values (others are unseen categories)")
     slices: list[str] = Field([], description="Categorical features whose values (and pairwise crosses) get "
                               "their own evaluation metrics")
     pii: list[str] = Field([], description="Personal-data columns: never features; dropped or hashed "
@@ -110,9 +118,9 @@ class Contract(_Section):
 
 class GenerateParams(_Section):
     """The synthetic history (`accelops stage generate`, `make run`); also the defaults of `accelops data generate`."""
-    rows: int = Field(gt=0, description="Rows (customer snapshots) to generate; a quarter as many customers")
-    days: int = Field(gt=0, description="Days of event time the rows are spread over")
-    start: str = Field(description="First day (UTC), e.g. 2026-06-01")
+    rows: int = Field(200_000, gt=0, description="Rows (customer snapshots) to generate; a quarter as many customers")
+    days: int = Field(90, gt=0, description="Days of event time the rows are spread over")
+    start: str = Field("2026-06-01", description="First day (UTC), e.g. 2026-06-01")
     seed: int = Field(0, description="Random seed: the same seed gives the same rows")
     scenario: str = Field("none", description="Drift scenario injected: none, covariate_shift, slice_shift, "
                           "new_category, missing_spike, concept_drift or label_noise")
@@ -132,9 +140,9 @@ class SeverityParams(_Section):
 
 class ValidateParams(_Section):
     """The data-quality gate on every batch (`accelops validate`, the validate stage, monitoring)."""
-    max_null_fraction: float = Field(ge=0, le=1, description="Largest share of nulls per feature column "
+    max_null_fraction: float = Field(0.02, ge=0, le=1, description="Largest share of nulls per feature column "
                                      "(id, timestamp and label allow none)")
-    min_rows: int = Field(ge=1, description="Fewest rows a batch may have")
+    min_rows: int = Field(100, ge=1, description="Fewest rows a batch may have")
     max_rows: int | None = Field(default=None, ge=1, description="Most rows a batch may have (null = no bound)")
     reference_profile: bool = Field(True, description="Add bounds from the statistics of the reference data "
                                     "(paths.reference; the reference profile)")
@@ -160,7 +168,9 @@ class ValidateParams(_Section):
     pii_sample: int = Field(default=5000, gt=0, description="Values scanned per column by the PII scan")
     label_check: bool = Field(True, description="Confident-learning label-noise check on out-of-fold "
                               "HistGradientBoosting probabilities (reference and validate stages)")
-    label_folds: int = Field(default=5, ge=2, description="Cross-validation folds of the label check")
+    label_folds: int | None = Field(default=None, ge=2, description="Cross-validation folds of the label check; "
+                                    "null = from the rows (5 up to 100k rows, 3 above; never more than the "
+                                    "rarer class's count)")
     max_excess_label_issue_rate: float = Field(default=0.03, ge=0, le=1, description="Block when the flagged-label "
                                                "rate exceeds the reference data's rate by more than this")
 
@@ -243,20 +253,24 @@ class TrainParams(_Section):
     """The torch model (an MLP over standardised numerics and categorical embeddings) and its baseline."""
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Training device; auto = CUDA, "
                                                           "else MPS, else CPU")
-    threads: int = Field(ge=0, description="CPU threads for torch, the baseline and the label check "
+    threads: int = Field(0, ge=0, description="CPU threads for torch, the baseline and the label check "
                          "(0 = one per available core)")
     seed: int = Field(42, description="Seed of training, the baseline, the label check, evaluation resamples "
                       "and distillation")
-    split: tuple[float, float, float] = Field(description="Train / valid / test fractions, by event time "
+    split: tuple[float, float, float] = Field((0.70, 0.15, 0.15), description="Train / valid / test fractions, by event time "
                                               "(positive, summing to 1)")
-    hidden: list[int] = Field(min_length=1, description="Hidden layer widths")
-    embedding_dim: int = Field(gt=0, description="Embedding width of each categorical feature")
-    dropout: float = Field(ge=0, lt=1, description="Dropout after each hidden layer")
-    epochs: int = Field(gt=0, description="Most epochs (early stopping may end sooner)")
-    batch_size: int = Field(gt=0, description="Rows per optimiser step (the global batch under torchrun)")
-    lr: float = Field(gt=0, description="Peak learning rate of AdamW's one-cycle schedule")
-    weight_decay: float = Field(ge=0, description="AdamW weight decay")
-    patience: int = Field(gt=0, description="Epochs without a better validation AUC before early stopping")
+    hidden: list[int] = Field([64, 32], min_length=1, description="Hidden layer widths")
+    embedding_dim: int = Field(4, gt=0, description="Embedding width of each categorical feature")
+    dropout: float = Field(0.1, ge=0, lt=1, description="Dropout after each hidden layer")
+    epochs: int | None = Field(None, gt=0, description="Most epochs (early stopping may end sooner); null = from "
+                               "the training rows (accelops.training.sizing: about 2,000 optimiser steps, 10 to "
+                               "60 epochs)")
+    batch_size: int | None = Field(None, gt=0, description="Rows per optimiser step (the global batch under "
+                                   "torchrun); null = from the training rows (about 1/50 of them, a power of two "
+                                   "from 32 to 1024)")
+    lr: float = Field(0.003, gt=0, description="Peak learning rate of AdamW's one-cycle schedule")
+    weight_decay: float = Field(1e-4, ge=0, description="AdamW weight decay")
+    patience: int = Field(3, gt=0, description="Epochs without a better validation AUC before early stopping")
     precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 autocast only where the "
                                                        "hardware has native bf16, else fp32")
     grad_clip: float = Field(default=1.0, gt=0, description="Max gradient norm (clipped every step)")
@@ -304,7 +318,7 @@ class RobustnessParams(_Section):
 
 class EvaluateParams(_Section):
     """Test-split evaluation of the challenger: metrics with intervals, calibration, slices, fairness, behaviour."""
-    min_slice_support: int = Field(ge=1, description="Slices (and crosses) with fewer test rows get no AUC; "
+    min_slice_support: int = Field(50, ge=1, description="Slices (and crosses) with fewer test rows get no AUC; "
                                    "fairness groups with fewer are skipped")
     slice_tolerance: float = Field(default=0.02, ge=0, description="A slice is weak when its AUC interval lies "
                                    "entirely below the overall AUC - this")
@@ -352,6 +366,10 @@ class BenchmarkParams(_Section):
                                                           "device present")
     student: StudentParams = Field(StudentParams(), description="The distilled student variant")
     threads: int = Field(default=0, ge=0, description="CPU threads while timing (0 = one per available core)")
+    scale_rows: int = Field(default=100_000, gt=0, description="Data size (training-set rows) at which the "
+                            "benchmark spends its full budget; below it compile runtimes are skipped (their one-off "
+                            "cost is not paid back), batch sizes above the data's rows are dropped and each cell's "
+                            "timing budget shrinks in proportion (min_repeats still timed)")
     warmup: int = Field(default=5, ge=1, description="Untimed calls before each (variant, batch size) cell")
     min_repeats: int = Field(default=10, ge=3, description="Fewest timed calls per cell")
     max_seconds_per_cell: float = Field(default=0.15, gt=0, description="Timing budget per cell: calls repeat "
@@ -440,14 +458,14 @@ class RetrainPolicy(_Section):
 class MonitorParams(_Section):
     """Drift detection against the champion's training data, over the files that land in `landing`;
     the demo's new batch."""
-    batch_rows: int = Field(gt=0, description="Rows of the demo's new batch (`make run`)")
-    batch_days: int = Field(gt=0, description="Days of event time of the demo's new batch")
+    batch_rows: int = Field(20_000, gt=0, description="Rows of the demo's new batch (`make run`)")
+    batch_days: int = Field(7, gt=0, description="Days of event time of the demo's new batch")
     batch_scenario: str = Field("covariate_shift", description="Drift scenario of the demo's new batch")
-    reference_rows: int = Field(gt=0, description="At most this many rows sampled from the reference and from "
+    reference_rows: int = Field(20_000, gt=0, description="At most this many rows sampled from the reference and from "
                                 "the batch for the Evidently HTML report (the human view)")
     test_rows: int = Field(1_000_000, gt=0, description="At most this many rows per side for the drift "
                            "statistics that decide (sampled above it)")
-    column_threshold: float = Field(gt=0, description="Effect-size floor: a column drifted when its distance "
+    column_threshold: float = Field(0.1, gt=0, description="Effect-size floor: a column drifted when its distance "
                                     "(normalised Wasserstein for numeric, Jensen-Shannon for categorical) is at "
                                     "least this AND its test's p-value is below alpha / columns")
     alpha: float = Field(0.05, gt=0, lt=1, description="False-alarm target per window: the chance that unchanged "
@@ -459,7 +477,7 @@ class MonitorParams(_Section):
                                           "Jensen-Shannon distance or a numeric column's change in missing share")
     slice_min_rows: int = Field(200, gt=0, description="Per-slice drift on values with at least this many rows "
                                 "on both sides")
-    drift_share_threshold: float = Field(ge=0, le=1, description="A window drifted when the share of drifted "
+    drift_share_threshold: float = Field(0.25, ge=0, le=1, description="A window drifted when the share of drifted "
                                          "columns exceeds this")
     landing: str = Field("data/landing", description="Where new data lands: a folder (its .parquet and .csv "
                          "files) or a glob; relative to params.yaml's folder. The scheduled monitoring run "
@@ -488,18 +506,18 @@ class Params(_Section):
     paths: PathsParams = Field(PathsParams(), description=PathsParams.__doc__)
     dataset: Contract = Field(description="The dataset contract: key columns, features with their bounds or "
                               "values, slices, PII and free-text columns")
-    generate: GenerateParams = Field(description=GenerateParams.__doc__)
+    generate: GenerateParams = Field(GenerateParams(), description=GenerateParams.__doc__)
     # `register`/`validate` clash with BaseModel names
-    validate_: ValidateParams = Field(alias="validate", description=ValidateParams.__doc__)
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate", description=ValidateParams.__doc__)
     pii: PiiParams = Field(PiiParams(), description=PiiParams.__doc__)
     features: FeaturesParams = Field(description=FeaturesParams.__doc__ + " Names and the view default from "
                                      "dataset.name")
-    train: TrainParams = Field(description=TrainParams.__doc__)
-    evaluate: EvaluateParams = Field(description=EvaluateParams.__doc__)
+    train: TrainParams = Field(TrainParams(), description=TrainParams.__doc__)
+    evaluate: EvaluateParams = Field(EvaluateParams(), description=EvaluateParams.__doc__)
     benchmark: BenchmarkParams = Field(BenchmarkParams(), description=BenchmarkParams.__doc__)
     register_: RegisterParams = Field(alias="register", description=RegisterParams.__doc__ + " Names default from "
                                       "dataset.name")
-    monitor: MonitorParams = Field(description=MonitorParams.__doc__)
+    monitor: MonitorParams = Field(MonitorParams(), description=MonitorParams.__doc__)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -718,4 +736,11 @@ def params_schema() -> dict:
     as params.schema.json and regenerated with `accelops params schema --out params.schema.json`."""
     schema = Params.model_json_schema(by_alias=True)
     del schema["properties"]["root"]        # set by load_params, not written in params.yaml
+    # filled from dataset.name when absent (Params._names_from_the_dataset)
+    schema["required"] = [k for k in schema["required"] if k not in ("features", "register")]
+    for name in ("FeaturesParams", "RegisterParams"):
+        section = schema["$defs"][name]
+        section["required"] = [k for k in section.get("required", [])
+                               if k not in ("project", "entity", "views", "feature_service", "experiment",
+                                            "model_name")]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "accelops params.yaml"}

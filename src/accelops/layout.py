@@ -21,11 +21,11 @@ class Layout(BaseModel):
     root: Path
     workdir: Path
     history: Path
-    feature_repo: Path
+    feature_repo: Path | None     # None: accelops' generic definitions (accelops.features.definitions)
     reference_data: Path          # the data the reference profile and label-error rate come from
 
     @classmethod
-    def resolve(cls, root: Path, workdir: str, history: str, feature_repo: str,
+    def resolve(cls, root: Path, workdir: str, history: str, feature_repo: str | None,
                 reference: str | None = None) -> "Layout":
         """Absolute paths from params.yaml's `paths` (relative ones are under `root`, the folder of
         params.yaml); ACCELOPS_WORKDIR, when set, replaces the workdir."""
@@ -34,7 +34,7 @@ class Layout(BaseModel):
             root=root,
             workdir=work if work.is_absolute() else root / work,
             history=_abs(root, history),
-            feature_repo=_abs(root, feature_repo),
+            feature_repo=_abs(root, feature_repo) if feature_repo else None,
             reference_data=_abs(root, reference or history),
         )
 

@@ -33,6 +33,18 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+SMALL_TABLE_ROWS = 20_000
+
+
+def threads_for(rows: int, requested: int = 0) -> int:
+    """CPU threads for a fit on `rows` rows: `requested` when set; else 1 below SMALL_TABLE_ROWS rows
+    (starting and syncing threads costs more than it saves there, and a second thread on a busy core
+    made the label check 4x slower), else one per available core."""
+    if requested:
+        return requested
+    return 1 if rows < SMALL_TABLE_ROWS else available_cores()
+
+
 def apply_defaults() -> None:
     """Set each DEFAULTS variable the environment does not already set."""
     for key, value in DEFAULTS.items():

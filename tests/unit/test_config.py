@@ -26,7 +26,9 @@ def _raw():
     (lambda r: r["train"].update(epoch=3), "train.epoch", "Extra inputs"),
     (lambda r: r["dataset"].update(slices=["email"]), "dataset.slices", "slices must be categorical"),
     (lambda r: r["dataset"].update(pii=["plan"]), "dataset.pii", "PII columns can never be features"),
-    (lambda r: r.pop("train"), "train", "Field required"),
+    (lambda r: r.pop("dataset"), "dataset", "Field required"),
+    (lambda r: r["dataset"].update(positive_label=[1]), "dataset.positive_label", "valid integer"),
+    (lambda r: r["dataset"].update(derive_keys=["label"]), "dataset.derive_keys.0", "'entity_id' or 'timestamp'"),
     (lambda r: r["pii"].update(policy="encrypt"), "pii.policy", "'drop' or 'hash'"),
     (lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"), "features.views",
      "each feature belongs to one view; in several: ['plan']"),
@@ -164,3 +166,17 @@ def test_names_and_the_feature_view_default_from_the_dataset(tmp_path):
     assert "churn" not in str(p.model_dump(by_alias=True, exclude={"dataset", "generate", "monitor"}))
     raw["register"]["model_name"] = "mine"
     assert parse_params(raw, root=tmp_path).register_.model_name == "mine"
+
+
+def test_a_params_file_of_only_the_contract_runs_on_generic_defaults(tmp_path):
+    """Every section but `dataset` has defaults; names derive from dataset.name and the Feast
+    definitions default to accelops' own (no feature_repo folder needed); sizes follow the data."""
+    (tmp_path / "params.yaml").write_text(
+        "dataset:\n  name: Loans 2024\n  entity_id: loan_id\n  timestamp: opened\n  label: defaulted\n"
+        "  numeric_features: {amount: [0, null]}\n  categorical_features: {grade: [A, B]}\n")
+    p = load_params(tmp_path / "params.yaml")
+    assert (p.features.project, p.features.feature_service, p.register_.model_name, p.register_.experiment) == \
+        ("loans_2024", "loans_2024_model_v1", "loans-2024-classifier", "accelops-loans_2024")
+    assert p.layout.feature_repo is None and list(p.features.views) == ["loans_2024_features"]
+    assert p.train.batch_size is None and p.train.epochs is None and p.validate_.label_folds is None
+    assert p.features.windows is None and p.evaluate.directional == [] and p.evaluate.invariance.columns == []

@@ -35,8 +35,10 @@ def test_committed_schema_is_the_generated_one():
 def test_schema_describes_keys_and_forbids_unknown_ones():
     schema = params_schema()
     train = schema["$defs"]["TrainParams"]
-    assert train["properties"]["batch_size"]["exclusiveMinimum"] == 0
+    assert train["properties"]["lr"]["exclusiveMinimum"] == 0
+    assert {"type": "integer", "exclusiveMinimum": 0} in train["properties"]["batch_size"]["anyOf"]
     assert "optimiser step" in train["properties"]["batch_size"]["description"]
+    assert schema["required"] == ["dataset"]         # every other section has defaults (names from dataset.name)
     assert train["additionalProperties"] is False
     assert {"validate", "register"} <= set(schema["properties"]) and "root" not in schema["properties"]
 
@@ -63,16 +65,17 @@ def test_every_field_of_every_section_has_a_description():
 def test_explain_prints_type_default_value_and_description():
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     text = explain("train.batch_size", raw)
-    assert text.splitlines() == ["train.batch_size  int, > 0; required",
-                                 "    Rows per optimiser step (the global batch under torchrun)",
-                                 f"    params.yaml: {raw['train']['batch_size']}"]
+    lines = text.splitlines()
+    assert lines[0] == "train.batch_size  int | null, > 0; default null"
+    assert lines[1].startswith("    Rows per optimiser step (the global batch under torchrun); null = from the training rows")
+    assert lines[2:] == [f"    params.yaml: {raw['train']['batch_size']}"]
     seed = explain("generate.seed", raw)
     assert "int; default 0" in seed and "Random seed" in seed and f"params.yaml: {raw['generate']['seed']}" in seed
 
 
 def test_explain_a_section_lists_its_keys_and_names_mapping_entries():
     train = explain("train")
-    assert train.startswith("train  section; required")
+    assert train.startswith("train  section; default per key")
     assert {line.split()[0] for line in train.splitlines() if line.startswith("train.")} == \
         {f"train.{k}" for k in Params.model_fields["train"].annotation.model_fields}
     raw = {"features": {"views": {"customer_usage": {"ttl_days": 9}}}}
@@ -116,8 +119,9 @@ def test_data_generate_defaults_come_from_params(tmp_path, monkeypatch):
     assert _generated_seed(tmp_path, "--start", "2026-06-01") == GenerateParams.model_fields["seed"].default
 
 
-def test_data_generate_without_params_or_options_names_the_missing_key(tmp_path, monkeypatch):
+def test_data_generate_with_a_bad_option_names_the_key(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    res = CliRunner().invoke(app, ["data", "generate", "--out", str(tmp_path / "g.parquet")])
+    res = CliRunner().invoke(app, ["data", "generate", "--out", str(tmp_path / "g.parquet"), "--rows", "0"])
     assert isinstance(res.exception, ConfigError)
-    assert "generate.rows: Field required" in str(res.exception)
+    assert "generate.rows: Input should be greater than 0" in str(res.exception)
+    assert not (tmp_path / "g.parquet").exists()

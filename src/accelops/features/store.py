@@ -22,7 +22,11 @@ ROW_ID = "__accelops_row__"
 REDIS_PASSWORD_ENV = "ACCELOPS_REDIS_PASSWORD"
 
 
-def _load_definitions_module(repo: Path):
+def _load_definitions_module(repo: Path | None):
+    if repo is None:
+        from accelops.features import definitions
+
+        return definitions
     path = repo / "definitions.py"
     if not path.is_file():
         raise FeatureStoreError(f"{path}: Feast definitions not found")

@@ -118,7 +118,7 @@ def _files(where: Path) -> list[Path]:
 def read_labels(where: Path, contract: Contract) -> pd.DataFrame:
     """Every delayed-label file in `where` (a folder or glob): entity id, timestamp and label, one row
     per key (a later file's label for a key wins: a correction). Empty when nothing landed."""
-    from accelops.data.io import read_table
+    from accelops.data.io import binary_label, read_table
 
     keys = [contract.entity_id, contract.timestamp]
     frames = []
@@ -129,6 +129,7 @@ def read_labels(where: Path, contract: Contract) -> pd.DataFrame:
             raise DataFormatError(f"{path}: label file without column(s) {missing} (needs "
                                   f"{contract.entity_id}, {contract.timestamp}, {contract.label})")
         df = df[[*keys, contract.label]].copy()
+        df[contract.label] = binary_label(df[contract.label], contract, path)
         df[contract.timestamp] = pd.to_datetime(df[contract.timestamp], utc=True)
         bad = ~df[contract.label].isin([0, 1])
         if bad.any():

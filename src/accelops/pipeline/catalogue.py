@@ -101,9 +101,10 @@ def render_dvc_yaml(params: Params) -> str:
 
     p = params.paths
     lay = Layout(root=Path("."), workdir=Path(p.workdir), history=Path(p.history),
-                 feature_repo=Path(p.feature_repo), reference_data=Path(p.reference or p.history))
-    templates = [(p.workdir, "${paths.workdir}"), (p.history, "${paths.history}"),
-                 (p.feature_repo, "${paths.feature_repo}")] + ([(p.reference, "${paths.reference}")] if p.reference else [])
+                 feature_repo=Path(p.feature_repo) if p.feature_repo else None,
+                 reference_data=Path(p.reference or p.history))
+    templates = [(p.workdir, "${paths.workdir}"), (p.history, "${paths.history}")] + \
+        [(getattr(p, key), f"${{paths.{key}}}") for key in ("feature_repo", "reference") if getattr(p, key)]
 
     def path(name: str) -> str:
         text = str(getattr(lay, name))
@@ -114,7 +115,8 @@ def render_dvc_yaml(params: Params) -> str:
 
     stages = {}
     for name, io in STAGE_IO.items():
-        stage: dict = {"cmd": f"accelops stage {name}", "deps": [*io.code, *(path(d) for d in io.deps)]}
+        stage: dict = {"cmd": f"accelops stage {name}",
+                       "deps": [*io.code, *(path(d) for d in io.deps if getattr(lay, d) is not None)]}
         if io.params:
             stage["params"] = list(io.params)
         outs = [path(o) for o in io.outs] + [{path(o): {"cache": False}} for o in io.reports]

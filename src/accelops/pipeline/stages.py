@@ -177,13 +177,13 @@ def train(params: Params) -> TrainingSummary:
     from accelops.training.baseline import train_baseline
     from accelops.training.export import export_onnx
     from accelops.training.predict import Predictor
-    from accelops.training.split import time_split
+    from accelops.training.split import split_rows
     from accelops.training.train import train_model
 
     lay = params.layout
     contract = params.model_contract
     df = pd.read_parquet(need(lay.training_set, "features"))
-    split = time_split(df, contract.timestamp, params.train.split)
+    split = split_rows(df, contract, params.train.split, params.train.seed)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
     network_dir = lay.candidate_dir("network")
@@ -251,7 +251,7 @@ def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
     included) on the test split; writes reports/benchmark/* and serving/ (serving.json: the variants
     the serving path uses, and the student). Its online objective is an input to the promotion gate."""
     from accelops.serving.benchmark import run_benchmark
-    from accelops.training.split import time_split
+    from accelops.training.split import split_rows
 
     lay = params.layout
     if not params.benchmark.enabled:
@@ -263,9 +263,9 @@ def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
         return skipped
     test = pd.read_parquet(need(lay.predictions, "train"))
     df = pd.read_parquet(need(lay.training_set, "features"))
-    train = df[time_split(df, params.dataset.timestamp, params.train.split) == "train"].reset_index(drop=True)
+    train = df[split_rows(df, params.dataset, params.train.split, params.train.seed) == "train"].reset_index(drop=True)
     return run_benchmark(lay.model_dir, test, params.model_contract, params.benchmark, lay.benchmark_dir,
-                         lay.serving_dir, train_df=train, seed=params.train.seed)
+                         lay.serving_dir, train_df=train, seed=params.train.seed, data_rows=len(df))
 
 
 def register(params: Params, reason: str = "scheduled") -> Registration:

@@ -32,9 +32,33 @@ COLUMNS = ("variant", "model", "runtime", "precision", "device", "batch_size", "
            "peak_memory_mb", "setup_s", "auc", "auc_drop", "max_prob_diff")
 
 
+def budget(bench: BenchmarkParams, data_rows: int | None) -> tuple[BenchmarkParams, list[str]]:
+    """The benchmark sized to the data it serves (benchmark.scale_rows): below that many rows, compile
+    runtimes are dropped (a one-off 18-35 s is not paid back at that volume), batch sizes above the
+    data's rows are dropped (the largest batch that fits is kept), and each cell's timing budget shrinks
+    in proportion (min_repeats still timed). Returns the params used and a line per change."""
+    if data_rows is None or data_rows >= bench.scale_rows:
+        return bench, []
+    notes, update = [], {}
+    if "compile" in bench.runtimes and len(bench.runtimes) > 1:
+        update["runtimes"] = [r for r in bench.runtimes if r != "compile"]
+        notes.append(f"compile skipped: {data_rows} rows < benchmark.scale_rows {bench.scale_rows} (its one-off "
+                     "cost is not paid back at this volume)")
+    fits = [b for b in bench.batch_sizes if b <= data_rows] or [min(bench.batch_sizes)]
+    if len(fits) < len(bench.batch_sizes):
+        update["batch_sizes"] = fits
+        notes.append(f"batch sizes above the data's {data_rows} rows dropped: kept {fits}")
+    update["max_seconds_per_cell"] = bench.max_seconds_per_cell * data_rows / bench.scale_rows
+    notes.append(f"timing budget per cell {update['max_seconds_per_cell']:.3f} s ({data_rows} / "
+                 f"{bench.scale_rows} of {bench.max_seconds_per_cell} s; at least {bench.min_repeats} calls)")
+    return bench.model_copy(update=update), notes
+
+
 def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, bench: BenchmarkParams,
-                  out_dir: Path, serving_dir: Path, train_df: pd.DataFrame | None = None, seed: int = 0) -> BenchmarkResult:
-    """Benchmark the model in `model_dir` on `test_df`; `train_df` enables the distilled student."""
+                  out_dir: Path, serving_dir: Path, train_df: pd.DataFrame | None = None, seed: int = 0,
+                  data_rows: int | None = None) -> BenchmarkResult:
+    """Benchmark the model in `model_dir` on `test_df`; `train_df` enables the distilled student;
+    `data_rows` (the table's size) budgets the work (`budget`)."""
     import torch
 
     from accelops.evaluation.metrics import fast_auc
@@ -43,6 +67,9 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
     if len(test_df) == 0 or contract.label not in test_df:
         raise ServingError(f"benchmark needs labelled test rows (column {contract.label!r}); got {len(test_df)} rows")
     started = time.perf_counter()
+    bench, budgeted = budget(bench, data_rows)
+    for line in budgeted:
+        log.info("benchmark budget: %s", line)
     load_before = os.getloadavg()[0]
     threads = bench.threads or available_cores()
     torch.set_num_threads(threads)
@@ -104,7 +131,7 @@ def run_benchmark(model_dir: Path, test_df: pd.DataFrame, contract: Contract, be
     result = BenchmarkResult(
         model_dir=str(model_dir), model_hash=model_folder.weights_hash(model_dir), test_rows=int(len(test_df)),
         reference=reference.name, reference_auc=ref_auc, threads=threads, machine=_machine(), student=student,
-        variants=[v.name for v in variants], skipped=skipped, batch_sizes=list(bench.batch_sizes),
+        variants=[v.name for v in variants], skipped=skipped, batch_sizes=list(bench.batch_sizes), budget=budgeted,
         price_per_hour=bench.price_per_hour, rows=rows, recommendation=choice, conditions=conditions,
         seconds=time.perf_counter() - started)
     write_outputs(result, out_dir)

@@ -80,6 +80,7 @@ class BenchmarkResult(_Record):
     variants: list[str]
     skipped: list[dict[str, str]]    # variants that cannot run here, each with its reason
     batch_sizes: list[int]
+    budget: list[str] = []           # what benchmark.scale_rows cut for a small table (serving.benchmark.budget)
     price_per_hour: dict[str, float]
     rows: list[BenchmarkRow]
     recommendation: Recommendation

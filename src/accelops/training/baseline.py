@@ -45,7 +45,7 @@ def train_baseline(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame,
 
     from accelops.evaluation.calibration import calibrated, fit_temperature
     from accelops.evaluation.metrics import fast_auc, overall_metrics
-    from accelops.runtime import available_cores
+    from accelops.runtime import threads_for
     from accelops.training import model_folder
 
     x_train, x_valid, x_test = (design(*preprocessor.transform(df)) for df in (train, valid, test))
@@ -54,7 +54,7 @@ def train_baseline(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame,
     model = HistGradientBoostingClassifier(categorical_features=cats or None, random_state=seed,
                                            early_stopping=False, warm_start=True)
     started = time.perf_counter()
-    with threadpool_limits(limits=threads or available_cores()):
+    with threadpool_limits(limits=threads_for(len(train), threads)):
         # early stopping on the time-based validation split (not a random slice of train):
         # grow 25 trees at a time with warm start, stop after two rounds without AUC gain
         best, best_iter, stale = -1.0, 0, 0

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch.distributed as dist
 
     from accelops.config import load_params
-    from accelops.training.split import time_split
+    from accelops.training.split import split_rows
     from accelops.training.train import train_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         train_params = params.train.model_copy(update={"device": "cuda" if cuda else "cpu"})
         lay = params.layout
         df = pd.read_parquet(args.training_set or lay.training_set)
-        split = time_split(df, params.dataset.timestamp, train_params.split)
+        split = split_rows(df, params.dataset, train_params.split, train_params.seed)
         result = train_model(df[split == "train"], df[split == "valid"], params.model_contract, train_params,
                              Path(args.out or lay.model_dir))
         if dist.get_rank() == 0:

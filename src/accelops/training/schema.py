@@ -36,6 +36,8 @@ class TrainResult(_Record):
     seconds: float
     temperature: float
     resumed_from_epoch: int = 0
+    batch_size: int = 0             # as trained: train.batch_size, or sized from the training rows when null
+    max_epochs: int = 0             # train.epochs, likewise
     history: list[EpochRecord] = []
 
 

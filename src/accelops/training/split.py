@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from accelops.config import Contract
+
 
 def time_split(df: pd.DataFrame, timestamp: str, fractions: tuple[float, float, float]) -> pd.Series:
     """A Series of 'train' / 'valid' / 'test' by event-time quantiles (ties stay together)."""
@@ -12,3 +14,23 @@ def time_split(df: pd.DataFrame, timestamp: str, fractions: tuple[float, float, 
     q1, q2 = ts.quantile(fractions[0]), ts.quantile(fractions[0] + fractions[1])
     split = np.where(ts <= q1, "train", np.where(ts <= q2, "valid", "test"))
     return pd.Series(split, index=df.index, name="split")
+
+
+def random_split(labels: pd.Series, fractions: tuple[float, float, float], seed: int) -> pd.Series:
+    """'train' / 'valid' / 'test' at random, stratified by label (each class split in the fractions)."""
+    out = np.empty(len(labels), dtype=object)
+    rng = np.random.default_rng(seed)
+    for value in pd.unique(labels):
+        where = rng.permutation(np.flatnonzero((labels == value).to_numpy()))
+        cut1 = int(round(len(where) * fractions[0]))
+        cut2 = cut1 + int(round(len(where) * fractions[1]))
+        out[where[:cut1]], out[where[cut1:cut2]], out[where[cut2:]] = "train", "valid", "test"
+    return pd.Series(out, index=labels.index, name="split")
+
+
+def split_rows(df: pd.DataFrame, contract: Contract, fractions: tuple[float, float, float], seed: int) -> pd.Series:
+    """The split the stages use: by event time, or at random (stratified) when the timestamp is an
+    ingestion time accelops made (dataset.derive_keys), which orders nothing."""
+    if "timestamp" in contract.derive_keys:
+        return random_split(df[contract.label], fractions, seed)
+    return time_split(df, contract.timestamp, fractions)

@@ -20,7 +20,8 @@ import pandas as pd
 
 from accelops.config import Contract, TrainParams
 from accelops.errors import TrainingError
-from accelops.training import model_folder
+from accelops.runtime import threads_for
+from accelops.training import model_folder, sizing
 from accelops.training.device import choose_device, choose_precision
 from accelops.training.preprocess import Preprocessor
 from accelops.training.schema import TrainResult
@@ -100,7 +101,11 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Contra
     if len(np.unique(y_train)) < 2:
         raise TrainingError(f"training split has a single class ({contract.label}={y_train[0]:.0f}); cannot train")
     started = time.perf_counter()
-    device = choose_device(params.device, params.threads)
+    if params.batch_size is None or params.epochs is None:
+        params = sizing.sized(params, len(train_df))
+        log.info("sized for %d training rows: batch_size %d, up to %d epochs (train.batch_size / train.epochs "
+                 "set them)", len(train_df), params.batch_size, params.epochs)
+    device = choose_device(params.device, threads_for(len(train_df), params.threads))
     precision = choose_precision(params.precision, device.type)
     pre = Preprocessor.fit(train_df, list(contract.numeric_features), list(contract.categorical_features))
     arch = {"n_numeric": len(pre.numeric), "cardinalities": pre.cardinalities,
@@ -128,7 +133,8 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Contra
     result = TrainResult(model_dir=Path(out_dir), device=device.type, device_name=device.name, threads=device.threads,
                          precision=precision, epochs_run=len(progress.history), best_epoch=progress.best_epoch,
                          best_valid_auc=progress.best_auc, seconds=time.perf_counter() - started,
-                         temperature=temperature, resumed_from_epoch=resumed_from, history=progress.history)
+                         temperature=temperature, resumed_from_epoch=resumed_from, batch_size=params.batch_size,
+                         max_epochs=params.epochs, history=progress.history)
     if run.rank != 0:
         return result  # only rank 0 writes the model
     model_folder.save(out_dir, progress.best_state, pre, arch,

@@ -37,20 +37,23 @@ class ReferenceLabels(LabelQuality):
     source_sha256: str
 
 
-def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int = 5, threads: int = 0,
+def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int | None = 5, threads: int = 0,
                       seed: int = 0, max_iter: int = 100) -> np.ndarray:
+    """Each row's probability from a model that did not see it (`folds` null: sized by the rows)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
-    from accelops.runtime import available_cores
+    from accelops.runtime import threads_for
+    from accelops.training.sizing import label_folds
 
     x = df[contract.feature_columns].copy()
     for c in contract.categorical_features:
         x[c] = x[c].astype(str).astype("category")
     y = df[contract.label].to_numpy(int)
+    folds = folds or label_folds(len(y), int(min(y.sum(), len(y) - y.sum())))
     oof = np.empty(len(df))
-    with threadpool_limits(limits=threads or available_cores()):
+    with threadpool_limits(limits=threads_for(len(df), threads)):
         for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
             model = HistGradientBoostingClassifier(max_iter=max_iter, categorical_features="from_dtype",
                                                    random_state=seed)
@@ -71,7 +74,7 @@ def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray,
     return flags, thresholds
 
 
-def label_quality(df: pd.DataFrame, contract: Contract, folds: int = 5, threads: int = 0,
+def label_quality(df: pd.DataFrame, contract: Contract, folds: int | None = 5, threads: int = 0,
                   seed: int = 0) -> tuple[LabelQuality, np.ndarray]:
     y = df[contract.label].to_numpy(int)
     flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed))
@@ -81,7 +84,7 @@ def label_quality(df: pd.DataFrame, contract: Contract, folds: int = 5, threads:
 
 
 def matched_reference_rate(reference: pd.DataFrame, contract: Contract, rows: int, positive_rate: float,
-                           folds: int = 5, threads: int = 0, seed: int = 0) -> LabelQuality:
+                           folds: int | None = 5, threads: int = 0, seed: int = 0) -> LabelQuality:
     """The label check on a sample of the reference data with `rows` rows (fewer when the reference
     cannot supply them without repeating a row: a repeated row is memorised, not judged) and the given
     positive rate (classes drawn separately): the rate clean labels give at that class balance. Confident
@@ -92,7 +95,8 @@ def matched_reference_rate(reference: pd.DataFrame, contract: Contract, rows: in
     pos, neg = reference[y == 1], reference[y == 0]
     rate = min(max(positive_rate, 1e-6), 1 - 1e-6)
     rows = int(min(rows, len(pos) / rate, len(neg) / (1 - rate)))
-    k = min(max(int(round(rows * rate)), folds), len(pos), rows - folds)
+    least = folds or 5
+    k = min(max(int(round(rows * rate)), least), len(pos), rows - least)
     sample = pd.concat([pos.sample(k, random_state=seed), neg.sample(min(rows - k, len(neg)), random_state=seed)],
                        ignore_index=True)
     return label_quality(sample, contract, folds, threads, seed)[0]
