@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from accelops.errors import AccelopsError
+from accelops.errors import AccelopsError, ConfigError
 
 app = typer.Typer(help="accelops: orchestrated MLOps pipeline for tabular models.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -88,6 +88,60 @@ def params_schema(out: Optional[Path] = typer.Option(None, help="file to write (
     else:
         out.write_text(text)
         typer.echo(f"wrote {out}")
+
+
+@app.command()
+def init(data: Path = typer.Option(..., "--data", help="your CSV or Parquet file"),
+         label: Optional[str] = typer.Option(None, help="the label column (asked when it cannot be told)"),
+         id_column: Optional[str] = typer.Option(None, "--id", help="the entity id column (integers; default: "
+                                                 "found by name, else a row id is made)"),
+         timestamp: Optional[str] = typer.Option(None, help="the event-time column (default: found by type or "
+                                                 "name, else the ingestion time is used)"),
+         out: Path = typer.Option(Path("params.yaml"), help="the params file to write"),
+         force: bool = typer.Option(False, "--force", help="overwrite an existing params file")) -> None:
+    """Profile a table and write a commented params.yaml for it (roles, types, ranges with a margin,
+    category sets, slices, PII columns); review the lines marked `# check`, then `accelops validate`."""
+    import os
+
+    from accelops.config import load_params
+    from accelops.data import io
+    from accelops.data.infer import propose, render_params
+    from accelops.validation.pii_scan import scan
+
+    if out.exists() and not force:
+        raise ConfigError(f"{out}: already exists (--force overwrites it, or --out names another file)")
+    df = io.read_table(data)
+
+    def ask(question: str, candidates: list[str]) -> str:
+        return typer.prompt(f"{question} [{', '.join(candidates)}]")
+
+    proposal = propose(df, str(data), label=label, entity_id=id_column, timestamp=timestamp,
+                       ask=ask if sys.stdin.isatty() else None, pii_scan=scan)
+    history = os.path.relpath(data.resolve(), out.resolve().parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_params(proposal, history))
+    load_params(out)                      # what init writes always loads
+    for line in init_summary(proposal):
+        typer.echo(line)
+    typer.echo(f"wrote {out}; next: accelops validate {data} --params {out}, then accelops run training "
+               f"--params {out}")
+
+
+def init_summary(p) -> list[str]:
+    """The lines `accelops init` prints: each role with its reason, the features, what was left out."""
+    def reason(key: str) -> str:
+        return f"  ({'guessed: ' if key in p.guessed else ''}{p.reasons[key]})" if p.reasons.get(key) else ""
+
+    lines = [f"{p.source}: {p.rows} rows, {len(p.numeric) + len(p.categorical)} features"]
+    lines += [f"  {key:<15}{getattr(p, key)!s}{reason(key)}" for key in ("label", "positive_label", "entity_id",
+                                                                         "timestamp")]
+    lines.append(f"  numeric        {len(p.numeric)}: {', '.join(p.numeric) or '-'}")
+    lines.append(f"  categorical    {len(p.categorical)}: {', '.join(p.categorical) or '-'}"
+                 + (f"  (coded numbers: {', '.join(p.coded)})" if p.coded else ""))
+    lines += [f"  {key:<15}{', '.join(getattr(p, key)) or '-'}" for key in ("slices", "pii", "text")]
+    lines += [f"  ignored        {c}: {why}" for c, why in p.ignored.items()]
+    lines += [f"  check: {note}" for note in p.notes]
+    return lines
 
 
 @app.command()
