@@ -409,7 +409,8 @@ class GateParams(_Section):
                                   "(null: no floor)")
     min_pr_auc: float | None = Field(None, ge=0, le=1, description="Floor on the test PR-AUC (null: no floor)")
     max_ece: float | None = Field(0.05, ge=0, description="Ceiling on the expected calibration error after "
-                                  "temperature scaling (null: no ceiling)")
+                                  "temperature scaling, beyond the floor sampling noise gives a perfectly calibrated "
+                                  "model with the same predictions on as many test rows (null: no ceiling)")
     max_fairness_gap: float | None = Field(0.2, ge=0, description="Ceiling on the largest demographic-parity or "
                                            "equal-opportunity difference over evaluate.sensitive (null: none)")
     max_robustness_drop: float | None = Field(0.05, ge=0, description="Ceiling on the test AUC drop under each "

@@ -120,3 +120,11 @@ def test_a_challenger_worse_than_the_other_candidate_on_the_same_rows_fails():
     assert rules(good, {"boosting": worse})["candidate.boosting.auc_gain"].verdict == "pass"
     assert rules(good, {"boosting": good})["candidate.boosting.auc_gain"].verdict == "pass"     # a tie is not worse
     assert not any(r.startswith("candidate.") for r in rules(good, {}))
+    few = np.random.default_rng(5).choice(len(y), 140, replace=False)        # a small table's test split
+    noisy = np.clip(good + np.random.default_rng(4).normal(0, 0.08, len(y)), 0, 1)
+    small = Candidate(y=y[few], p=noisy[few], kind="network", others={"boosting": good[few]},
+                      slices=slices.iloc[few], evaluation=None, serving=None)
+    rule = {r.rule: r for r in judge(small, None, GATE, False, 100)[3]}["candidate.boosting.auc_gain"]
+    # a point loss of 0.021 on 140 rows, interval [-0.046, +0.001]: not enough to overrule the validation pick
+    assert rule.value < -GATE.tolerance and rule.verdict == "pass"
+    assert "too few rows to judge a point loss" in rule.detail

@@ -36,11 +36,11 @@ def overall_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     from sklearn.metrics import average_precision_score, brier_score_loss, log_loss
 
     y = np.asarray(y).astype(int)
-    p = _clip(p)
+    raw, p = np.asarray(p, dtype=np.float64), _clip(p)    # ranks from the raw scores: clipping ties them
     two = len(np.unique(y)) == 2
     return {
-        "roc_auc": fast_auc(y, p),
-        "pr_auc": float(average_precision_score(y, p)) if two else float("nan"),
+        "roc_auc": fast_auc(y, raw),
+        "pr_auc": float(average_precision_score(y, raw)) if two else float("nan"),
         "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "brier": float(brier_score_loss(y, p)),
         "positive_rate": float(y.mean()),
@@ -122,20 +122,20 @@ def bootstrap_ci(y: np.ndarray, p: np.ndarray, n_boot: int = 200, alpha: float =
                  threshold: float | None = None, metrics: tuple[str, ...] | None = None) -> dict[str, dict]:
     """Percentile bootstrap intervals {metric: {"value", "low", "high"}}, all resamples at once."""
     y = np.asarray(y).astype(int)
-    p = _clip(p)
+    raw, p = np.asarray(p, dtype=np.float64), _clip(p)    # ranks from the raw scores: clipping ties them
     w = bootstrap_weights(len(y), n_boot, np.random.default_rng(seed))
     n = w.sum(1)
     draws = {
-        "roc_auc": lambda: weighted_auc(y, p, w),
-        "pr_auc": lambda: weighted_average_precision(y, p, w),
+        "roc_auc": lambda: weighted_auc(y, raw, w),
+        "pr_auc": lambda: weighted_average_precision(y, raw, w),
         "log_loss": lambda: w @ -(y * np.log(p) + (1 - y) * np.log(1 - p)) / n,
         "brier": lambda: w @ (p - y) ** 2 / n,
     }
-    values = {"roc_auc": fast_auc(y, p), "log_loss": float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))),
+    values = {"roc_auc": fast_auc(y, raw), "log_loss": float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))),
               "brier": float(np.mean((p - y) ** 2))}
     from sklearn.metrics import average_precision_score
 
-    values["pr_auc"] = float(average_precision_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+    values["pr_auc"] = float(average_precision_score(y, raw)) if 0 < y.sum() < len(y) else float("nan")
     if threshold is not None:
         pred = (p >= threshold).astype(float)
         def f1() -> np.ndarray:

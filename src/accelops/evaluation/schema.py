@@ -63,6 +63,7 @@ class CalibrationErrors(_Record):
     ece: float
     mce: float
     bins: int
+    noise: float = 0.0      # mean ECE of a perfectly calibrated model with these predictions and rows
 
 
 class ReliabilityBin(_Record):
