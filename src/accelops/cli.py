@@ -27,6 +27,19 @@ app.add_typer(params_app, name="params")
 ParamsOpt = typer.Option(None, "--params", envvar="ACCELOPS_PARAMS", help="params.yaml to use")
 
 
+@app.callback()
+def _console(verbose: bool = typer.Option(False, "--verbose", "-v", help="every log line on the console "
+                                          "(default: a line per stage; the rest is in <workdir>/logs/)")) -> None:
+    """accelops: orchestrated MLOps pipeline for tabular models."""
+    if verbose:
+        import os
+
+        from accelops.runtime import VERBOSE_ENV, configure_logging
+
+        os.environ[VERBOSE_ENV] = "1"
+        configure_logging(verbose_console=True)
+
+
 def _params(path: Optional[Path]):
     from accelops import runtime
     from accelops.config import load_params

@@ -291,6 +291,11 @@ class Layout(BaseModel):
         return self.workdir / "logs" / "tools.log"
 
     @property
+    def run_log(self) -> Path:
+        """Every accelops log line at INFO and up (the console shows one line per stage)."""
+        return self.workdir / "logs" / "accelops.log"
+
+    @property
     def prefect_home(self) -> Path:
         return self.workdir / "prefect"
 

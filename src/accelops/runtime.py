@@ -6,6 +6,7 @@ Only environment variables are touched here (Prefect is never imported by the li
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ def configure(params: Params) -> None:
     server DB, results) under the workdir unless the user set one."""
     apply_defaults()
     route_tool_logs(params.layout.tools_log)
+    route_run_log(params.layout.run_log)
     if "PREFECT_API_URL" not in os.environ:
         home = params.layout.prefect_home
         home.mkdir(parents=True, exist_ok=True)
@@ -63,15 +65,50 @@ def configure(params: Params) -> None:
 
 
 QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "feast.infra.registry.registry")
+PROGRESS = "accelops.progress"          # one line per stage or decision: what the console shows by default
+VERBOSE_ENV = "ACCELOPS_VERBOSE"
 
 
-def configure_logging(level: int | str = "INFO") -> None:
-    """Timestamped progress lines from accelops; chatty client libraries at WARNING."""
+def verbose() -> bool:
+    return os.environ.get(VERBOSE_ENV, "").lower() in ("1", "true", "yes")
+
+
+def configure_logging(level: int | str = "INFO", verbose_console: bool | None = None) -> None:
+    """The console: by default one line per stage and decision (the `accelops.progress` logger) plus
+    warnings and errors from accelops; with `--verbose` (ACCELOPS_VERBOSE=1) every accelops and
+    Prefect INFO line. Full detail always lands in the workdir's logs (`configure`). Prefect's own
+    console handler follows (its run logs still reach the API, so the UI shows them)."""
     import logging
 
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    loud = verbose() if verbose_console is None else verbose_console
+    os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "0" if loud else "WARNING"   # read when Prefect loads
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.handlers = [h for h in root.handlers if not getattr(h, "accelops_console", False)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.accelops_console = True
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s" if not loud else
+                                           "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"))
+    if not loud:
+        handler.addFilter(lambda r: r.name == PROGRESS or (r.levelno >= logging.WARNING and
+                                                           not r.name.startswith(TOOL_LOGGERS)))
+    root.addHandler(handler)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def route_run_log(path: Path) -> None:
+    """Every accelops line (INFO and up) also goes to `path` (the workdir's accelops.log)."""
+    import logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("accelops")
+    if not any(isinstance(h, logging.FileHandler) and h.baseFilename == str(path.resolve()) for h in logger.handlers):
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 TOOL_LOGGERS = ("great_expectations", "py.warnings", "mlflow", "torch", "onnxscript", "onnx_ir", "feast", "evidently",
@@ -84,13 +121,32 @@ def route_tool_logs(path: Path) -> None:
     Python warnings are captured into the log too."""
     import logging
 
+    global _TOOLS_HANDLER
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _TOOLS_HANDLER = handler
     logging.captureWarnings(True)
-    for name in TOOL_LOGGERS:
+    reroute_tools(*TOOL_LOGGERS)
+
+
+_TOOLS_HANDLER = None
+
+
+def reroute_tools(*names: str) -> None:
+    """Send these loggers, and their children that carry their own handlers, to the tools log again: a
+    library that installs console handlers when imported (torch does, on `torch` and dozens of
+    children such as `torch.onnx`) undoes route_tool_logs. No-op before route_tool_logs."""
+    import logging
+
+    handler = _TOOLS_HANDLER
+    if handler is None:
+        return
+    children = [n for n, lg in list(logging.Logger.manager.loggerDict.items())
+                if isinstance(lg, logging.Logger) and lg.handlers and n.startswith(tuple(f"{x}." for x in names))]
+    for name in [*names, *children]:
         logger = logging.getLogger(name)
-        logger.handlers = [h for h in logger.handlers if not isinstance(h, logging.FileHandler)] + [handler]
+        logger.handlers = [handler]
         logger.propagate = False
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.INFO)

@@ -27,25 +27,29 @@ def _configured(params: Optional[Path]) -> str:
 
 @run_app.command("training")
 def run_training(data: Optional[Path] = typer.Option(None, help="default: params paths.history"),
-                 params: Optional[Path] = cli.ParamsOpt) -> None:
-    """The training flow."""
+                 params: Optional[Path] = cli.ParamsOpt,
+                 as_json: bool = typer.Option(False, "--json", help="print every stage's typed result")) -> None:
+    """The training flow: a line per stage, then the gate's decision."""
     path = _configured(params)
     from accelops_flows.training import training_flow
 
     result = training_flow(data=str(data.resolve()) if data else None, params_path=path)
-    typer.echo(_json(result))
+    if as_json:
+        typer.echo(_json(result))
 
 
 @run_app.command("monitoring")
 def run_monitoring(batch: Optional[Path] = typer.Option(None, help="one file; default: every file that landed "
                                                                     "in monitor.landing and was not processed before"),
-                   params: Optional[Path] = cli.ParamsOpt) -> None:
+                   params: Optional[Path] = cli.ParamsOpt,
+                   as_json: bool = typer.Option(False, "--json", help="print every result in full")) -> None:
     """The monitoring flow on one batch, or on the files that landed since the last run."""
     path = _configured(params)
     from accelops_flows.monitoring import monitoring_flow
 
     result = monitoring_flow(batch=str(batch.resolve()) if batch else None, params_path=path)
-    typer.echo(_json(result))
+    if as_json:
+        typer.echo(_json(result))
 
 
 def _json(result: dict) -> str:

@@ -4,6 +4,7 @@ started when the retraining policy says so (run_deployment under a served deploy
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime
@@ -12,9 +13,11 @@ from prefect.states import Completed
 from accelops.config import Params, load_params
 from accelops.errors import RetrainingFailed
 from accelops.pipeline import batch_stages
+from accelops.runtime import PROGRESS
 from accelops_flows import tasks as t
 from accelops_flows.training import training_flow
 
+progress = logging.getLogger(PROGRESS)
 TRAINING_DEPLOYMENT = "training/training"
 TRAINING_FLOW = "training"
 
@@ -68,6 +71,8 @@ def _check(params: Params, params_path: str | None, batch: str, keep_going: bool
     logger = get_run_logger()
     decision = t.check_batch(params, batch, _training_active())
     result = {"decision": decision, "training": None}
+    progress.info("%s: %s (%s)", Path(batch).name, "RETRAIN" if decision.retrain else "no retraining",
+                  decision.reason.split(" [this window")[0][:200])
     if not decision.retrain:
         logger.info("no retraining: %s", decision.reason)
         return result

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from prefect import flow, get_run_logger
 from prefect.states import Completed
 
 from accelops.config import load_params
+from accelops.pipeline.summary import stage_line
+from accelops.runtime import PROGRESS
 from accelops_flows import tasks as t
+
+progress = logging.getLogger(PROGRESS)
+STAGES = ("reference", "validate", "features", "train", "evaluate", "benchmark", "register", "materialize")
 
 
 @flow(name="training", log_prints=True)
@@ -21,12 +27,14 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
     logger = get_run_logger()
     timings: dict[str, float] = {}
     results: dict[str, object] = {}
+    progress.info("training %s on %s", params.dataset.name, data or params.layout.history)
 
     def timed(name, fn, *args):
         start = time.perf_counter()
         results[name] = fn(*args)
         timings[name] = round(time.perf_counter() - start, 2)
-        logger.info("stage %s done in %.1f s", name, timings[name])
+        progress.info("  [%d/%d] %-11s %7.1f s  %s", len(timings), len(STAGES), name, timings[name],
+                      stage_line(results[name]))
 
     timed("reference", t.reference, params)
     timed("validate", t.validate, params, data, new_after)
@@ -45,5 +53,6 @@ def training_flow(data: str | None = None, params_path: str | None = None, reaso
     reg = results["register"]
     outcome = f"v{reg.version} {reg.status}: {reg.reason}"
     logger.info("gate decision: %s", outcome)
+    progress.info("gate: %s (%.0f s in all; details: %s)", outcome, sum(timings.values()), params.layout.run_log)
     # the run's state message carries the outcome: a rejected challenger is not a bare green "Completed"
     return Completed(message=outcome[:500], data={"timings": timings, **results})

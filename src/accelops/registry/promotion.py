@@ -4,6 +4,9 @@ the new version as tags; the alias moves last, so a failure anywhere leaves the 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
 from datetime import datetime, timezone
 from typing import Callable, Literal
@@ -107,7 +110,10 @@ def register_and_gate(history: ChampionHistory, model_uri: str, run_id: str, can
     client, name = history.client, history.name
     champion = history.current()
     champion_p = score_champion(f"models:/{name}@{CHAMPION}") if champion else None
-    version = str(mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version)
+    with contextlib.redirect_stdout(io.StringIO()) as said, contextlib.redirect_stderr(said):
+        version = str(mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version)
+    if said.getvalue().strip():                # MLflow prints "Created version ..." itself: to the tools log
+        logging.getLogger("mlflow").info(said.getvalue().strip())
     client.set_registered_model_alias(name, CHALLENGER, version)
     passed, reason, comparison, rules = judge(candidate, champion_p, gate, serving_checked, min_support, seed)
     status: Status = ("DRY_RUN" if gate.dry_run else "PENDING_APPROVAL" if manual else "PROMOTED") \

@@ -143,6 +143,9 @@ class TorchRunner:
         self.device = torch.device(v.device)
         self.model = model.to(self.device).eval()
         if v.runtime == "compile":
+            from accelops.runtime import reroute_tools
+
+            reroute_tools("torch")    # dynamo / inductor warnings go to the tools log
             self.model = torch.compile(self.model, dynamic=True)
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(v.precision)
         self.autocast = dict(device_type=v.device, dtype=dtype or torch.float32, enabled=dtype is not None)

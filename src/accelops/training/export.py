@@ -23,6 +23,9 @@ def export_module(model, xn, xc, path: Path, tolerance: float = 1e-5) -> dict:
     import onnxruntime as ort
     import torch
 
+    from accelops.runtime import reroute_tools
+
+    reroute_tools("torch")        # torch's exporter warnings (torchvision ops) go to the tools log
     batch = torch.export.Dim("batch")
     path = Path(path)
     tmp = path.with_suffix(".onnx.tmp")

@@ -1,0 +1,65 @@
+"""The console: a line per stage and decision by default, every line with --verbose; tool chatter
+and the full detail in the workdir's logs."""
+
+import logging
+
+import pytest
+
+from accelops import runtime
+
+
+@pytest.fixture
+def console(monkeypatch):
+    """Restores the root, tool and accelops loggers and the environment the test changes."""
+    monkeypatch.setenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "")
+    names = ["", "accelops", *runtime.TOOL_LOGGERS, "torch.onnx.fake_child"]
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level, logging.getLogger(n).propagate)
+             for n in names}
+    tools = runtime._TOOLS_HANDLER
+    yield
+    for n, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(n)
+        logger.handlers, logger.level, logger.propagate = handlers, level, propagate
+    runtime._TOOLS_HANDLER = tools
+
+
+def _emit() -> None:
+    logging.getLogger(runtime.PROGRESS).info("[1/8] reference 0.4 s")
+    logging.getLogger("accelops.stages").info("detail line")
+    logging.getLogger("accelops.stages").warning("a warning of ours")
+    logging.getLogger("great_expectations.core").warning("registration chatter")
+
+
+def test_the_default_console_shows_progress_and_our_warnings_only(console, capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv(runtime.VERBOSE_ENV, raising=False)
+    runtime.configure_logging()
+    runtime.route_tool_logs(tmp_path / "tools.log")
+    runtime.route_run_log(tmp_path / "accelops.log")
+    _emit()
+    err = capsys.readouterr().err
+    assert "[1/8] reference 0.4 s" in err and "a warning of ours" in err
+    assert "detail line" not in err and "registration chatter" not in err
+    assert "registration chatter" in (tmp_path / "tools.log").read_text()
+    assert "detail line" in (tmp_path / "accelops.log").read_text()
+    import os
+
+    assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "WARNING"
+
+
+def test_verbose_shows_every_accelops_line(console, capsys, monkeypatch):
+    monkeypatch.setenv(runtime.VERBOSE_ENV, "1")
+    runtime.configure_logging()
+    _emit()
+    err = capsys.readouterr().err
+    assert "detail line" in err and "INFO accelops.stages: detail line" in err
+
+
+def test_torch_children_with_their_own_console_handlers_are_routed_again(console, tmp_path):
+    runtime.route_tool_logs(tmp_path / "tools.log")
+    child = logging.getLogger("torch.onnx.fake_child")
+    child.addHandler(logging.StreamHandler())          # what torch._logging does on import
+    child.propagate = False
+    runtime.reroute_tools("torch")
+    assert [type(h).__name__ for h in child.handlers] == ["FileHandler"]
+    child.warning("torchvision is not installed")
+    assert "torchvision is not installed" in (tmp_path / "tools.log").read_text()
