@@ -204,3 +204,12 @@ def test_init_writes_params_that_load_and_refuses_to_overwrite(tmp_path, breast_
     res = CliRunner().invoke(app, ["init", "--data", str(tmp_path / "two.csv"), "--out", str(tmp_path / "p2.yaml")])
     assert isinstance(res.exception, ConfigError) and "pass --label COLUMN" in str(res.exception)
     assert not (tmp_path / "p2.yaml").exists()
+
+
+def test_zero_based_integers_stay_numeric_and_codes_from_one_become_categories():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"tickets": rng.integers(0, 6, 400), "grade": rng.integers(1, 5, 400),
+                       "flag": rng.integers(0, 2, 400), "y": rng.integers(0, 2, 400)})
+    p = propose(df, "t.csv", label="y")
+    assert "tickets" in p.numeric and p.categorical["grade"] == ["1", "2", "3", "4"] and "grade" in p.coded
+    assert p.categorical["flag"] == ["0", "1"]

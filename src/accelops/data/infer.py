@@ -237,7 +237,8 @@ def propose(df: pd.DataFrame, source: str, label: str | None = None, entity_id: 
             whole = _integral(s, nulls_ok=True)
             v = s.to_numpy(dtype="float64", na_value=np.nan)
             v = v[np.isfinite(v)]
-            if n <= 2 or (whole and n <= MAX_CODED):
+            # codes start at 1 (a survey's 1-5, occupation 1-6); 0-based integers are counts or amounts
+            if n <= 2 or (whole and n <= MAX_CODED and v.size and v.min() >= 1):
                 counts = s.value_counts()
                 categorical[c], support[c] = [_text(x) for x in sorted(counts.index)], int((counts >= SLICE_ROWS).sum())
                 coded.append(c)
@@ -268,7 +269,7 @@ def propose(df: pd.DataFrame, source: str, label: str | None = None, entity_id: 
                           "a contract needs at least one numeric or categorical feature")
     slices = sorted((c for c, vals in categorical.items() if 2 <= len(vals) <= 20 and support[c] >= 2),
                     key=lambda c: len(categorical[c]))[:MAX_SLICES]
-    notes += [f"coded as categories (<= {MAX_CODED} integer values): {', '.join(coded)}; move one under "
+    notes += [f"coded as categories (<= {MAX_CODED} integer values from 1 up): {', '.join(coded)}; move one under "
               "numeric_features if its order matters"] if coded else []
     notes += [f"personal data (never features; dropped before storage): {', '.join(pii)}"] if pii else []
     notes += [f"not used: {'; '.join(f'{c}: {why}' for c, why in ignored.items())}"] if ignored else []
