@@ -247,6 +247,10 @@ class FeaturesParams(_Section):
                                                     "executemany; feast: Feast's materialize()")
     redis: str = Field(default="127.0.0.1:6379", pattern=r"^[^,=\s]+:\d+$", description="host:port of the Redis "
                        "online store; the password only from ACCELOPS_REDIS_PASSWORD, never in a file")
+    redis_db: int = Field(default=0, ge=0, description="Redis database number of the online store")
+    registry: str | None = Field(None, description="SQLAlchemy URL of Feast's SQL registry (e.g. "
+                                 "postgresql+psycopg://accelops@db:5432/feast; the password from PGPASSWORD, never in "
+                                 "a file); null = a registry file in the workdir")
 
 
 class TrainParams(_Section):
@@ -504,6 +508,12 @@ class MonitorParams(_Section):
 
 class Params(_Section):
     """params.yaml: one section per stage."""
+    profile: Literal["local", "server"] = Field("local", description="local: every backend embedded in the workdir "
+                                                "(SQLite MLflow, Feast registry file, SQLite online store and ledger); "
+                                                "server: shared servers, each named in its key "
+                                                "(register.tracking_uri: an MLflow tracking server; features.registry: "
+                                                "Feast's SQL registry; features.online_store: redis; "
+                                                "monitor.ledger_url), checked before anything runs")
     paths: PathsParams = Field(PathsParams(), description=PathsParams.__doc__)
     dataset: Contract = Field(description="The dataset contract: key columns, features with their bounds or "
                               "values, slices, PII and free-text columns")
@@ -560,9 +570,32 @@ class Params(_Section):
         return self
 
     def problems(self) -> list[tuple[str, str]]:
-        """Every key that names a column the contract does not have (or of the wrong kind), as (key,
-        message): reported together, before any stage runs."""
-        return column_problems(self.dataset, self.evaluate, self.features)
+        """Every key that names a column the contract does not have (or of the wrong kind), and every
+        backend the server profile lacks, as (key, message): reported together, before any stage runs."""
+        return column_problems(self.dataset, self.evaluate, self.features) + self.profile_problems()
+
+    def profile_problems(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        urls = {"register.tracking_uri": self.register_.tracking_uri, "features.registry": self.features.registry,
+                "monitor.ledger_url": self.monitor.ledger_url}
+        out += [(key, "a password in a URL would be stored and logged: use PGPASSWORD (or the server's own "
+                 "credential store) instead") for key, url in urls.items() if url and re.search(r"//[^/@]*:[^/@]*@", url)]
+        if self.profile != "server":
+            return out
+        uri = self.register_.tracking_uri or ""
+        if not uri.startswith(("http://", "https://")):
+            out.append(("register.tracking_uri", "profile server needs an MLflow tracking server URL (http[s]://host:"
+                        f"port, serving artifacts); got {uri or 'null (a SQLite file in the workdir)'}"))
+        if not self.features.registry:
+            out.append(("features.registry", "profile server needs Feast's SQL registry URL (e.g. postgresql+psycopg://"
+                        "user@host:5432/db); null is a file in the workdir"))
+        if self.features.online_store != "redis":
+            out.append(("features.online_store", f"profile server needs redis (got {self.features.online_store!r}, "
+                        "a SQLite file in the workdir)"))
+        if not self.monitor.ledger_url:
+            out.append(("monitor.ledger_url", "profile server needs the ledger's SQLAlchemy URL (e.g. postgresql+"
+                        "psycopg://user@host:5432/db); null is a SQLite file in the workdir"))
+        return out
 
     @property
     def model_contract(self) -> Contract:

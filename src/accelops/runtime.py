@@ -21,6 +21,7 @@ DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "MLFLOW_CONFIGURE_LOGGING": "false",       # MLflow's log lines follow route_tool_logs (the tools log)
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",   # "View run ... at http://..." on a tracking server
     "GIT_PYTHON_REFRESH": "quiet",
 }
 UI_PORTS = {"mlflow": 5000, "prefect": 4200}    # `accelops ui`, on 127.0.0.1

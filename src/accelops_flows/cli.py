@@ -59,6 +59,8 @@ def _json(result: dict) -> str:
     def plain(v):
         if isinstance(v, BaseModel):
             return v.model_dump(mode="json")
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
         return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
 
     return json.dumps(plain(result), indent=2, default=str)

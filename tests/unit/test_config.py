@@ -70,6 +70,10 @@ CASES = [
     ("gate costs half set", lambda r: r["evaluate"].update(cost_fp=1.0), "evaluate",
      "set both cost_fp and cost_fn"),
     ("retrain k above n", lambda r: r["monitor"]["policy"].update(k=4), "monitor.policy", "k (4) cannot exceed n (3)"),
+    ("server profile on embedded backends", lambda r: r.update(profile="server"), "features.registry",
+     "profile server needs Feast's SQL registry URL"),
+    ("password in a URL", lambda r: r["monitor"].update(ledger_url="postgresql+psycopg://u:secret@db/x"),
+     "monitor.ledger_url", "a password in a URL would be stored and logged: use PGPASSWORD"),
 ]
 
 
@@ -206,3 +210,16 @@ def test_a_params_file_of_only_the_contract_runs_on_generic_defaults(tmp_path):
     assert p.layout.feature_repo is None and list(p.features.views) == ["loans_2024_features"]
     assert p.train.batch_size is None and p.train.epochs is None and p.validate_.label_folds is None
     assert p.features.windows is None and p.evaluate.directional == [] and p.evaluate.invariance.columns == []
+
+
+def test_the_server_profile_names_every_embedded_backend_at_once(tmp_path):
+    raw = _raw()
+    raw["profile"] = "server"
+    with pytest.raises(ConfigError) as err:
+        parse_params(raw, root=tmp_path, source="params.yaml")
+    keys = [line.split(":")[0].strip() for line in str(err.value).splitlines()[1:]]
+    assert keys == ["register.tracking_uri", "features.registry", "features.online_store", "monitor.ledger_url"]
+    raw["register"]["tracking_uri"] = "http://127.0.0.1:5000"
+    raw["features"].update(registry="postgresql+psycopg://accelops@127.0.0.1:5432/feast", online_store="redis")
+    raw["monitor"]["ledger_url"] = "postgresql+psycopg://accelops@127.0.0.1:5432/ledger"
+    assert parse_params(raw, root=tmp_path).profile == "server"

@@ -48,7 +48,8 @@ def open_store(params: Params):
         online["path"] = str(feast_dir / online["path"])
     if online["type"] == "redis" and (password := os.environ.get(REDIS_PASSWORD_ENV)):
         online["connection_string"] += f",password={password}"          # in memory only, never in the yaml
-    config = RepoConfig(**{**raw, "registry": str(feast_dir / raw["registry"]), "online_store": online})
+    registry = raw["registry"] if isinstance(raw["registry"], dict) else str(feast_dir / raw["registry"])
+    config = RepoConfig(**{**raw, "registry": registry, "online_store": online})
     _write_yaml(raw, feast_dir / "feature_store.yaml")
     return FeatureStore(config=config, repo_path=str(feast_dir))
 
@@ -61,8 +62,13 @@ def store_config(params: Params) -> dict:
     if params.features.online_store == "rows":
         online = {"type": "accelops.features.row_store.RowSqliteOnlineStore", "path": "online_rows.db"}
     elif params.features.online_store == "redis":
-        online = {"type": "redis", "connection_string": params.features.redis}
-    return {"project": params.features.project, "registry": "registry.db", "provider": "local",
+        online = {"type": "redis", "connection_string": params.features.redis +
+                  (f",db={params.features.redis_db}" if params.features.redis_db else "")}
+    registry: str | dict = "registry.db"
+    if params.features.registry:           # Feast's SQL registry (PostgreSQL in the server profile)
+        registry = {"registry_type": "sql", "path": params.features.registry, "cache_ttl_seconds": 60,
+                    "sqlalchemy_config_kwargs": {"pool_pre_ping": True}}
+    return {"project": params.features.project, "registry": registry, "provider": "local",
             "offline_store": {"type": "file"}, "online_store": online, "entity_key_serialization_version": 3}
 
 

@@ -31,7 +31,9 @@ def connect(params: Params):
     mlflow.set_tracking_uri(tracking_uri(params))
     name = params.register_.experiment
     exp = mlflow.get_experiment_by_name(name)
-    if exp is None:
+    if exp is None and tracking_uri(params).startswith(("http://", "https://")):
+        mlflow.create_experiment(name, tags={"dataset": params.dataset.name})     # the server's artifact store
+    elif exp is None:
         artifacts = params.layout.mlflow_artifacts.resolve()
         artifacts.mkdir(parents=True, exist_ok=True)
         mlflow.create_experiment(name, artifact_location=artifacts.as_uri(),
