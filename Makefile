@@ -50,4 +50,4 @@ repro: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 serve: install
-	$(BIN)/python -m accelops_flows.serve
+	$(BIN)/accelops serve

@@ -276,6 +276,20 @@ def predict(ids: list[int] = typer.Argument(..., help="entity ids"), params: Opt
 
 
 @app.command()
+def score(data: Path = typer.Argument(..., help="CSV or Parquet file (id, timestamp, features; no label needed)"),
+          out: Optional[Path] = typer.Option(None, help="Parquet to write (default: <workdir>/scores/"
+                                             "<file>.scores.parquet)"),
+          params: Optional[Path] = ParamsOpt) -> None:
+    """Batch scoring: every row of a file scored by @champion on its recommended batch variant; writes
+    the id, timestamp, probability, model version and variant of each row (no other column)."""
+    from accelops.pipeline.online import score_batch
+
+    scored = score_batch(_params(params), data, out)
+    typer.echo(f"{scored.rows} rows scored by v{scored.model_version} ({scored.variant}) in {scored.seconds:.1f} s "
+               f"-> {scored.out}")
+
+
+@app.command()
 def stage(name: str, params: Optional[Path] = ParamsOpt) -> None:
     """Run one pipeline stage (as dvc.yaml calls it)."""
     from accelops.pipeline.stages import STAGES
@@ -368,9 +382,9 @@ def promote(version: str = typer.Argument(..., help="the version to make @champi
 @app.command()
 def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = typer.Option(0),
        params: Optional[Path] = ParamsOpt) -> None:
-    """Open the MLflow or Prefect UI on 127.0.0.1 over this project's local state."""
+    """Open the MLflow or Prefect UI on 127.0.0.1 over this project's local state; Ctrl-C or SIGTERM
+    stops the server and every process it started."""
     import os
-    import subprocess
 
     from accelops import runtime
     from accelops.registry.tracking import tracking_uri
@@ -381,12 +395,14 @@ def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = ty
         cmd = [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", tracking_uri(p),
                "--host", "127.0.0.1", "--port", str(port or runtime.UI_PORTS["mlflow"])]
     elif which == "prefect":       # _params has applied runtime.configure (Prefect's home)
-        cmd = [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-               str(port or runtime.UI_PORTS["prefect"])]
+        port = port or runtime.UI_PORTS["prefect"]
+        cmd = [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        # the UI calls the API on the port it is served from (else it looks for 4200: "Can't connect")
+        os.environ["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
     else:
         raise AccelopsError("ui: choose 'mlflow' or 'prefect'")
     typer.echo("$ " + " ".join(cmd))
-    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+    raise typer.Exit(runtime.supervise(cmd, env=os.environ.copy()))
 
 
 def main() -> None:

@@ -506,6 +506,26 @@ class MonitorParams(_Section):
     policy: RetrainPolicy = Field(RetrainPolicy(), description=RetrainPolicy.__doc__)
 
 
+class ServeParams(_Section):
+    """`accelops serve`: the deployments' schedules and the local Prefect server it starts."""
+    training_cron: str = Field("0 2 * * *", description="Cron schedule of the nightly training deployment")
+    timezone: str = Field("UTC", description="IANA time zone of training_cron (e.g. Europe/Berlin)")
+    port: int = Field(4200, gt=0, lt=65536, description="Port of the local Prefect server (API and UI) that "
+                      "`accelops serve` starts on 127.0.0.1 when PREFECT_API_URL is unset")
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> "ServeParams":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)") from None
+        if len(self.training_cron.split()) != 5:
+            raise ValueError(f"training_cron {self.training_cron!r} needs five fields (minute hour day month weekday)")
+        return self
+
+
 class Params(_Section):
     """params.yaml: one section per stage."""
     profile: Literal["local", "server"] = Field("local", description="local: every backend embedded in the workdir "
@@ -529,6 +549,7 @@ class Params(_Section):
     register_: RegisterParams = Field(alias="register", description=RegisterParams.__doc__ + " Names default from "
                                       "dataset.name")
     monitor: MonitorParams = Field(MonitorParams(), description=MonitorParams.__doc__)
+    serve: ServeParams = Field(ServeParams(), description=ServeParams.__doc__)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -57,12 +57,18 @@ def configure(params: Params) -> None:
     """apply_defaults(), third-party logs to the workdir's tools.log, and Prefect's home (ephemeral
     server DB, results) under the workdir unless the user set one."""
     apply_defaults()
-    route_tool_logs(params.layout.tools_log)
-    route_run_log(params.layout.run_log)
+    route_logs(params)
     if "PREFECT_API_URL" not in os.environ:
         home = params.layout.prefect_home
         home.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+def route_logs(params: Params) -> None:
+    """Third-party output to the workdir's tools.log, every accelops line to its accelops.log (the
+    flows call this too: a run a served deployment starts is a fresh process)."""
+    route_tool_logs(params.layout.tools_log)
+    route_run_log(params.layout.run_log)
 
 
 QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "feast.infra.registry.registry")
@@ -151,3 +157,64 @@ def reroute_tools(*names: str) -> None:
         logger.propagate = False
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.INFO)
+
+
+def start_group(cmd: list[str], env: dict | None = None, log=None):
+    """Start `cmd` in its own process group (so stopping it stops every process it spawns: MLflow's
+    gunicorn workers and job consumers, Prefect's services)."""
+    import subprocess
+
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
+                            start_new_session=True)
+
+
+def stop_group(process, timeout: float = 20) -> None:
+    """SIGTERM the process group, SIGKILL what is left after `timeout` seconds."""
+    import contextlib
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):      # children that outlived their parent
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout)
+
+
+def supervise(cmd: list[str], env: dict | None = None) -> int:
+    """Run `cmd` in the foreground as its own process group; SIGINT / SIGTERM to this process stop the
+    whole group, and nothing of it outlives this call. Returns the exit status."""
+    import signal
+
+    process = start_group(cmd, env)
+    stop = lambda *_: stop_group(process)                     # noqa: E731
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return process.wait()
+    finally:
+        stop_group(process)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def wait_healthy(url: str, process, timeout: float = 180, log_path: Path | None = None) -> None:
+    """Poll `url` until it answers; raise RuntimeError (with the log's tail) when the process died or
+    `timeout` passed."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text()[-2000:] if log_path and log_path.exists() else ""
+                raise RuntimeError(f"{url} did not answer: {tail}")
+            time.sleep(1)

@@ -27,7 +27,14 @@ def _as_flow_run() -> None:
 
 @flow(name="rollback")
 def rollback_flow(reason: str, to: str | None = None, force: bool = False, params_path: str | None = None) -> dict:
-    """Move @champion back to the version it replaced (or `to`); `force` allows one that never passed the gate."""
+    """Move @champion back to the version it replaced (or another), recorded in the champion history.
+
+    Args:
+        reason: why, recorded in the champion history.
+        to: the version to return to; empty: the one the current champion replaced.
+        force: allow a version that never passed the promotion gate.
+        params_path: params.yaml to use; empty: ACCELOPS_PARAMS or ./params.yaml.
+    """
     from accelops.registry import history
 
     _as_flow_run()
@@ -36,7 +43,14 @@ def rollback_flow(reason: str, to: str | None = None, force: bool = False, param
 
 @flow(name="promote")
 def promote_flow(version: str, reason: str, force: bool = False, params_path: str | None = None) -> dict:
-    """Make `version` @champion (an audited override); `force` allows one that never passed the gate."""
+    """Make a version @champion: an audited override, recorded in the champion history.
+
+    Args:
+        version: the model version to promote.
+        reason: why, recorded in the champion history.
+        force: allow a version that never passed the promotion gate.
+        params_path: params.yaml to use; empty: ACCELOPS_PARAMS or ./params.yaml.
+    """
     from accelops.registry import history
 
     _as_flow_run()

@@ -52,6 +52,69 @@ def run_monitoring(batch: Optional[Path] = typer.Option(None, help="one file; de
         typer.echo(_json(result))
 
 
+@cli.app.command("serve")
+def serve(params: Optional[Path] = cli.ParamsOpt) -> None:
+    """Serve the deployments: training (serve.training_cron in serve.timezone, one run at a time),
+    monitoring (every monitor.schedule_minutes over monitor.landing), scoring, rollback and promote.
+    Without PREFECT_API_URL it first starts a local Prefect server on 127.0.0.1:serve.port (UI and API
+    on that port), stopped with this command (Ctrl-C or SIGTERM)."""
+    import logging
+    import os
+    import signal
+    import sys
+
+    from accelops import runtime
+    from accelops.config import load_params
+
+    path = _configured(params)
+    p = load_params(path)
+    progress = logging.getLogger(runtime.PROGRESS)
+    server = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))        # run the finally below: stop the server too
+    try:
+        if "PREFECT_API_URL" not in os.environ:
+            api = f"http://127.0.0.1:{p.serve.port}/api"
+            log_path = p.layout.run_log.with_name("prefect-server.log")
+            log = open(log_path, "a")
+            server = runtime.start_group([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
+                                          "127.0.0.1", "--port", str(p.serve.port)],
+                                         env={**os.environ, "PREFECT_UI_API_URL": api}, log=log)
+            runtime.wait_healthy(f"{api}/health", server, log_path=log_path)
+            os.environ["PREFECT_API_URL"] = api
+            progress.info("Prefect server: UI http://127.0.0.1:%d, API %s (log %s)", p.serve.port, api, log_path)
+        from prefect import serve as prefect_serve
+
+        from accelops_flows.serve import deployments
+
+        served = deployments(path)
+        progress.info("serving %s; training at '%s' %s, monitoring every %g min", ", ".join(d.name for d in served),
+                      p.serve.training_cron, p.serve.timezone, p.monitor.schedule_minutes)
+        prefect_serve(*served)
+    finally:
+        if server is not None:
+            runtime.stop_group(server)
+
+
+@cli.app.command("deploy")
+def deploy(pool: str = typer.Option(..., "--pool", help="a process work pool (`prefect work-pool create NAME "
+                                    "--type process`); `prefect worker start --pool NAME` runs the flows"),
+           params: Optional[Path] = cli.ParamsOpt) -> None:
+    """Register the same deployments as `accelops serve` on a work pool at PREFECT_API_URL, for workers
+    to run (this process exits; the flows run in the worker's processes, from this installation)."""
+    import os
+
+    path = _configured(params)
+    if "PREFECT_API_URL" not in os.environ:
+        raise cli.ConfigError("deploy needs PREFECT_API_URL (the Prefect server the workers poll)")
+    from prefect import deploy as prefect_deploy
+
+    from accelops_flows.serve import deployments
+
+    ids = prefect_deploy(*deployments(path, from_source=True), work_pool_name=pool, build=False, push=False,
+                         print_next_steps_message=False, ignore_warnings=True)
+    typer.echo(f"{len(ids)} deployments on work pool {pool!r}; start a worker: prefect worker start --pool {pool}")
+
+
 def _json(result: dict) -> str:
     """A flow's result (stage name -> typed stage result, nested for a triggered retraining) as JSON."""
     from pydantic import BaseModel

@@ -10,6 +10,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, runtime
 from prefect.states import Completed
 
+from accelops import runtime as runtime_env
 from accelops.config import Params, load_params
 from accelops.errors import RetrainingFailed
 from accelops.pipeline import batch_stages
@@ -24,9 +25,16 @@ TRAINING_FLOW = "training"
 
 @flow(name="monitoring", log_prints=True)
 def monitoring_flow(batch: str | None = None, params_path: str | None = None) -> dict:
-    """Check new data for drift. `batch`: one file; empty: every file that landed in monitor.landing and
-    was not processed before (rejected files are quarantined with their reason)."""
+    """Check new data for drift against @champion's training data, and start a retraining when the
+    retraining policy says so. Rejected files are quarantined with their reason.
+
+    Args:
+        batch: one CSV or Parquet file to check; empty: every file that landed in monitor.landing and was
+            not processed before.
+        params_path: params.yaml to use; empty: ACCELOPS_PARAMS or ./params.yaml.
+    """
     params = load_params(params_path)
+    runtime_env.route_logs(params)      # a served run is a fresh process: its tool output to the workdir too
     logger = get_run_logger()
     if batch:
         result = _check(params, params_path, batch)

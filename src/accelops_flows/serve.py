@@ -1,10 +1,10 @@
-"""Serve the flows as deployments (a long-running process; the Prefect UI can then trigger them
-with parameters). Training runs nightly; monitoring runs every monitor.schedule_minutes over the
-files that landed in monitor.landing (or on demand with a `batch` parameter) and triggers the
-training deployment through run_deployment when the retraining policy says so; rollback and
-promote move @champion on an operator's request, recorded in the champion history.
+"""Serve the flows as deployments (a long-running process; the Prefect UI then triggers them with
+a described parameter form). Training runs on serve.training_cron in serve.timezone, one run at a
+time (a drift-triggered retraining queues behind a nightly run); monitoring runs every
+monitor.schedule_minutes over the files that landed in monitor.landing and triggers the training
+deployment when the retraining policy says so; scoring, rollback and promote run on request.
 
-    PREFECT_API_URL=http://127.0.0.1:4200/api .venv/bin/python -m accelops_flows.serve
+    accelops serve          # starts a local Prefect server first when PREFECT_API_URL is unset
 """
 
 from __future__ import annotations
@@ -12,25 +12,42 @@ from __future__ import annotations
 from accelops import runtime
 from accelops.config import default_params_path, load_params
 
-NIGHTLY = "0 2 * * *"
 
-
-def deployments(params_path: str):
+def deployments(params_path: str, from_source: bool = False):
+    """The deployments; `from_source`: each flow loaded from this installation's folder by entrypoint
+    (what a work pool's worker needs to find the code; `serve` runs them in-process)."""
     from datetime import timedelta
+    from pathlib import Path
+
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Cron, Interval
 
     from accelops_flows.champion import promote_flow, rollback_flow
     from accelops_flows.monitoring import monitoring_flow
+    from accelops_flows.scoring import scoring_flow
     from accelops_flows.training import training_flow
 
+    if from_source:
+        import accelops_flows
+
+        root = str(Path(accelops_flows.__file__).resolve().parents[1])
+        training_flow, monitoring_flow, scoring_flow, rollback_flow, promote_flow = (
+            f.from_source(root, f"accelops_flows/{module}.py:{f.fn.__name__}")
+            for f, module in ((training_flow, "training"), (monitoring_flow, "monitoring"), (scoring_flow, "scoring"),
+                              (rollback_flow, "champion"), (promote_flow, "champion")))
+    params = load_params(params_path)
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    fixed = {"params_path": params_path}
     return [
-        training_flow.to_deployment(name="training", cron=NIGHTLY,
-                                    parameters={"params_path": params_path, "reason": "nightly"}),
-        monitoring_flow.to_deployment(name="monitoring", parameters={"params_path": params_path},
-                                      interval=timedelta(minutes=load_params(params_path).monitor.schedule_minutes),
-                                      description="Drift check over the files that landed since the last run "
-                                                  "(or one `batch` file); retrains when the policy says so"),
-        rollback_flow.to_deployment(name="rollback", parameters={"params_path": params_path}),
-        promote_flow.to_deployment(name="promote", parameters={"params_path": params_path}),
+        # the schedule says "nightly"; a run started by hand keeps the flow's own default reason ("manual")
+        training_flow.to_deployment(name="training", parameters=fixed, concurrency_limit=one_at_a_time,
+                                    schedules=[Cron(params.serve.training_cron, timezone=params.serve.timezone,
+                                                    parameters={"reason": "nightly"})]),
+        monitoring_flow.to_deployment(name="monitoring", parameters=fixed, concurrency_limit=one_at_a_time,
+                                      schedules=[Interval(timedelta(minutes=params.monitor.schedule_minutes))]),
+        scoring_flow.to_deployment(name="scoring", parameters=fixed),
+        rollback_flow.to_deployment(name="rollback", parameters=fixed),
+        promote_flow.to_deployment(name="promote", parameters=fixed),
     ]
 
 

@@ -82,9 +82,15 @@ def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
 @task(name="register", **_stage)
 def register(params: Params, reason: str) -> Registration:
     result = stages.register(params, reason)
+    run_link, version_link = mlflow_links(params, result.run_id, result.version)
     create_table_artifact(
         table=[r.model_dump() for r in result.rules], key="gate-decision",
-        description=f"Promotion gate: v{result.version} {result.status}: {result.reason}"[:2000])
+        description=(f"Promotion gate: v{result.version} {result.status} (MLflow run {run_link}, model version "
+                     f"{version_link}): {result.reason}")[:2000])
+    if result.status == "PROMOTED":
+        create_markdown_artifact(key="champion-change", description="@champion moved", markdown=(
+            f"**@champion: v{result.champion_version or '-'} -> v{result.version}** ({reason})\n\n"
+            f"[MLflow run]({run_link}) · [model version]({version_link})\n\n{result.reason}"))
     create_markdown_artifact(markdown=params.layout.model_card.read_text(), key="model-card",
                              description=f"Model card of v{result.version} (also on its MLflow run: model_card/)")
     return result
@@ -134,6 +140,22 @@ def _publish_drift(decision: DriftDecision | NoChampion) -> None:
                      for i in a.impacts[:5]]
         rows += [{"fact": f"score {c}", "value": f"{s:.3f}"} for c, s in sorted(decision.scores.items())]
     create_table_artifact(rows, key="drift-decision", description=f"Drift decision on {decision.batch}")
+
+
+def mlflow_links(params: Params, run_id: str, version: str) -> tuple[str, str]:
+    """Links to the MLflow UI for a run and a model version: the tracking server's own UI, or the one
+    `accelops ui mlflow` serves over the local store."""
+    import mlflow
+
+    from accelops.registry.tracking import tracking_uri
+    from accelops.runtime import UI_PORTS
+
+    uri = tracking_uri(params)
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else f"http://127.0.0.1:{UI_PORTS['mlflow']}"
+    experiment = mlflow.get_experiment_by_name(params.register_.experiment)
+    exp_id = experiment.experiment_id if experiment else "0"
+    return (f"{base}/#/experiments/{exp_id}/runs/{run_id}",
+            f"{base}/#/models/{params.register_.model_name}/versions/{version}")
 
 
 def publish_landed(landed: list) -> None:

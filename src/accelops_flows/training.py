@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Annotated
 
 from prefect import flow, get_run_logger
 from prefect.states import Completed
+from pydantic import Field
 
+from accelops import runtime as runtime_env
 from accelops.config import load_params
 from accelops.pipeline.summary import stage_line
 from accelops.runtime import PROGRESS
@@ -18,12 +21,21 @@ STAGES = ("reference", "validate", "features", "train", "evaluate", "benchmark",
 
 
 @flow(name="training", log_prints=True)
-def training_flow(data: str | None = None, params_path: str | None = None, reason: str = "manual",
+def training_flow(data: str | None = None, params_path: str | None = None,
+                  reason: Annotated[str, Field(min_length=1, max_length=500)] = "manual",
                   new_after: str | None = None) -> dict:
-    """Train a challenger on `data` (default: params.paths.history) and gate it against @champion.
-    `new_after`: the rows after this time are new (a drift-triggered retraining): the label check
-    judges them by a model fit on them."""
+    """Train a challenger and gate it against @champion: validate, features, train, evaluate, benchmark,
+    register behind the promotion gate, load the online store.
+
+    Args:
+        data: CSV or Parquet file to train on; empty: the history (params.yaml paths.history).
+        params_path: params.yaml to use; empty: ACCELOPS_PARAMS or ./params.yaml.
+        reason: why this run, recorded on the MLflow run and the model version (the schedule sets "nightly").
+        new_after: ISO time after which rows are new (a drift-triggered retraining sets it; the label check
+            judges only those rows, by a model fit on them).
+    """
     params = load_params(params_path)
+    runtime_env.route_logs(params)      # a served run is a fresh process: its tool output to the workdir too
     logger = get_run_logger()
     timings: dict[str, float] = {}
     results: dict[str, object] = {}

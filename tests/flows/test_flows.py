@@ -78,6 +78,10 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     assert table.type == "table" and "teacher/onnxruntime/fp32/cpu" in table.data
     gate = artifacts["gate-decision"]           # every rule's value, bound and verdict, in the Prefect UI
     assert gate.type == "table" and "floor.roc_auc" in gate.data and "PROMOTED" in gate.description
+    reg = result["register"]
+    assert f"MLflow run http://127.0.0.1:5000/#/experiments/" in gate.description and reg.run_id in gate.description
+    change = artifacts["champion-change"].data                # the champion change, linked to MLflow
+    assert f"-> v{reg.version}**" in change and f"/#/models/{params.register_.model_name}/versions/{reg.version}" in change
     assert artifacts["model-card"].data.startswith("# Model card:")
     from prefect.client.orchestration import get_client
 
@@ -114,7 +118,16 @@ def test_bench_and_online_predict_commands_use_the_champion(flow_copy):
     scored = json.loads(res.stdout)
     assert scored["variant"] == result["benchmark"].recommendation.online.variant and scored["unknown_ids"] == [999999999]
     assert [p["id"] for p in scored["predictions"]] == ids
-    assert all(0 < p["churn_probability"] < 1 for p in scored["predictions"])
+    assert all(0 < p["probability"] < 1 for p in scored["predictions"])
+
+    batch = _batch(params, "none", 23)                                   # batch scoring of a landed-style file
+    res = subprocess.run([cli, "score", str(batch), "--out", str(path.parent / "s.parquet"), "--params", str(path)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    scores = pd.read_parquet(path.parent / "s.parquet")
+    assert list(scores.columns) == ["customer_id", "event_timestamp", "probability", "model_version", "variant"]
+    assert len(scores) == len(pd.read_parquet(batch)) and scores["probability"].between(0, 1).all()
+    assert set(scores["variant"]) == {result["benchmark"].recommendation.batch.variant}
 
 
 def test_clean_batch_does_not_retrain(flow_copy):
@@ -330,24 +343,31 @@ def test_manual_approval_times_out_as_a_rejection(flow_copy):
 
 
 @pytest.mark.heavy
-def test_the_served_monitoring_deployment_takes_dropped_files_on_its_schedule(flow_copy, tmp_path):
-    """A real Prefect server (`prefect server start` on 127.0.0.1) and `python -m accelops_flows.serve`:
-    files dropped into the landing folder are taken by the scheduled monitoring runs, each exactly once,
-    with no one passing a path."""
+def test_accelops_serve_runs_the_deployments_on_its_own_server(flow_copy, tmp_path):
+    """`accelops serve` with no PREFECT_API_URL: it starts a Prefect server on 127.0.0.1 (the UI told the
+    API's URL), serves every deployment with its schedule and described parameters; files dropped into
+    the landing folder are taken by the scheduled monitoring runs, each exactly once, with no one
+    passing a path; two training runs triggered through the API as the UI does run one after the
+    other; SIGTERM stops the serve process and the server with it."""
     import os
     import subprocess
     import sys
     import time
 
+    import urllib.request
+
     import yaml
-    from prefect_server import prefect_server, stop
+    from prefect_server import free_port, stop
 
     from accelops.monitoring.intake import Ledger
 
     path, params, _ = flow_copy
     raw = yaml.safe_load(path.read_text())
     raw["monitor"]["schedule_minutes"] = 0.15                       # every 9 s
+    port = free_port()
+    raw["serve"] = {"port": port, "timezone": "Europe/Berlin", "training_cron": "0 3 * * *"}
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    env = {"PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
     params = load_params(path)
     ledger_path = params.layout.intake_ledger
 
@@ -360,27 +380,87 @@ def test_the_served_monitoring_deployment_takes_dropped_files_on_its_schedule(fl
             time.sleep(2)
         raise AssertionError(f"{n} file(s) not processed in {timeout} s: {(tmp_path / 'serve.log').read_text()[-3000:]}")
 
-    with prefect_server(tmp_path / "prefect") as env, open(tmp_path / "serve.log", "w") as log:
-        served = subprocess.Popen([sys.executable, "-m", "accelops_flows.serve"], stdout=log, stderr=subprocess.STDOUT,
-                                  env={**os.environ, **env, "ACCELOPS_PARAMS": str(path)}, start_new_session=True)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}    # not the test harness
+    with open(tmp_path / "serve.log", "w") as log:
+        served = subprocess.Popen([str(Path(sys.executable).parent / "accelops"), "serve"], stdout=log,
+                                  stderr=subprocess.STDOUT, env={**clean, "ACCELOPS_PARAMS": str(path)},
+                                  start_new_session=True)
         try:
             first = _batch(params, "none", 41, params.landing, week=0)
             (done,) = wait_done(1)
             second = _batch(params, "none", 42, params.landing, week=1)
             done = wait_done(2)
+            ui_settings = urllib.request.urlopen(f"http://127.0.0.1:{port}/ui-settings", timeout=5).read().decode()
+            assert f"127.0.0.1:{port}/api" in ui_settings               # the UI calls this server's API
+            trained = _two_overlapping_trainings(env)
+            from prefect.client.orchestration import get_client
+            from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+            from prefect.settings import PREFECT_API_URL, temporary_settings
+
+            with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), \
+                    get_client(sync_client=True) as client:
+                runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["monitoring"])))
         finally:
+            served.send_signal(15)                                        # SIGTERM, as a service manager does
+            try:
+                served.wait(120)
+            except subprocess.TimeoutExpired:
+                pass
             stop(served)
+            leaked = _kill_servers_on(port)
+        assert served.returncode is not None and leaked == []              # the server went with it
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
         ledger = Ledger.for_path(ledger_path)
         assert {f.path: (f.state, f.attempts) for f in ledger.all()} == {str(first): ("done", 1),
                                                                         str(second): ("done", 1)}
         assert [w.batch for w in ledger.windows()] == [str(first), str(second)]
-
-        from prefect.client.orchestration import get_client
-        from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["monitoring"])))
         completed = [r for r in runs if r.state_type.value == "COMPLETED"]
         assert len(completed) >= 2 and all(r.deployment_id is not None for r in completed)
         assert all(r.parameters.get("batch") is None for r in completed)   # nobody passed a file
+    (one, two) = trained
+    assert one.state_type.value == two.state_type.value == "COMPLETED"
+    assert two.start_time >= one.end_time, (one.start_time, one.end_time, two.start_time)   # one at a time
+    assert one.parameters.get("reason", "manual") == "manual"             # not labelled "nightly"
+
+
+def _kill_servers_on(port: int) -> list[int]:
+    """Kill (and return the pids of) any `prefect server start --port PORT` still running."""
+    import psutil
+
+    found = [p for p in psutil.process_iter(["pid", "cmdline"])
+             if "server" in (p.info["cmdline"] or []) and str(port) in (p.info["cmdline"] or [])]
+    for p in found:
+        p.kill()
+    return [p.pid for p in found]
+
+
+def _two_overlapping_trainings(env: dict) -> list:
+    """Trigger the training deployment twice at once through the API (as the UI's Run button does) and
+    wait for both; check the deployments the UI lists (schedules, parameter descriptions)."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
+        deployments = {d.name: d for d in client.read_deployments()}
+        assert set(deployments) == {"training", "monitoring", "scoring", "rollback", "promote"}
+        training = deployments["training"]
+        (schedule,) = training.schedules
+        assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Europe/Berlin")
+        assert schedule.parameters == {"reason": "nightly"}
+        assert training.global_concurrency_limit.limit == 1
+        assert training.concurrency_options.collision_strategy.value == "ENQUEUE"
+        props = training.parameter_openapi_schema["properties"]
+        assert "recorded on the MLflow run" in props["reason"]["description"]
+        assert deployments["scoring"].description.startswith("Score a file with @champion")
+        runs = [run_deployment("training/training", timeout=0) for _ in range(2)]
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            runs = [client.read_flow_run(r.id) for r in runs]
+            if all(r.state and r.state.is_final() for r in runs):
+                return sorted(runs, key=lambda r: r.start_time)
+            time.sleep(3)
+    raise AssertionError(f"training runs not finished: {[r.state for r in runs]}")

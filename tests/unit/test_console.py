@@ -63,3 +63,21 @@ def test_torch_children_with_their_own_console_handlers_are_routed_again(console
     assert [type(h).__name__ for h in child.handlers] == ["FileHandler"]
     child.warning("torchvision is not installed")
     assert "torchvision is not installed" in (tmp_path / "tools.log").read_text()
+
+
+def test_stopping_a_process_group_leaves_no_child_behind():
+    """`accelops ui` and `accelops serve` run servers as process groups: MLflow's workers and job
+    consumers, Prefect's services go with them."""
+    import time
+
+    import psutil
+
+    group = runtime.start_group(["bash", "-c", "sleep 300 & sleep 300 & wait"])
+    deadline = time.monotonic() + 10
+    while len(children := psutil.Process(group.pid).children(recursive=True)) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    runtime.stop_group(group, timeout=5)
+    time.sleep(0.2)
+    assert group.poll() is not None
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]

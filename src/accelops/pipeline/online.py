@@ -5,8 +5,10 @@ The champion's files are fetched once per version."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel
 
 from accelops.config import Params
 from accelops.errors import RegistryError
@@ -75,5 +77,38 @@ def score_online(params: Params, ids: list[int]) -> dict:
     scores = scorer.predict_proba(known) if len(known) else []
     ms = (time.perf_counter() - started) * 1e3
     return {"model_version": version, "variant": scorer.variant.name, "why": scorer.why,
-            "predictions": [{"id": int(i), "churn_probability": float(s)} for i, s in zip(known[contract.entity_id], scores)],
+            "predictions": [{"id": int(i), "probability": float(s)} for i, s in zip(known[contract.entity_id], scores)],
             "unknown_ids": unknown, "stale_views": found.stale, "scoring_ms": round(ms, 3)}
+
+
+class BatchScores(BaseModel):
+    """What `score_batch` wrote: the file, its rows, the champion version and serving variant."""
+    source: str
+    out: str
+    rows: int
+    model_version: str
+    variant: str
+    mean_probability: float
+    seconds: float
+
+
+def score_batch(params: Params, data: Path, out: Path | None = None) -> BatchScores:
+    """Score a CSV/Parquet file with @champion on its recommended batch variant: a Parquet of entity id,
+    timestamp, probability, model version and variant (no other column, so no personal data), written
+    atomically to `out` (default: <workdir>/scores/<file stem>.scores.parquet)."""
+    from accelops.data import io
+    from accelops.pipeline.batch_stages import model_inputs
+
+    started = time.perf_counter()
+    contract = params.dataset
+    df = io.conform(io.read_table(data), contract, data, require_label=False)
+    version, scorer = champion_scorer(params, mode="batch")
+    scores = scorer.predict_proba(model_inputs(params, df))
+    out = Path(out) if out else params.layout.workdir / "scores" / f"{Path(data).stem}.scores.parquet"
+    frame = pd.DataFrame({contract.entity_id: df[contract.entity_id].to_numpy(),
+                          contract.timestamp: df[contract.timestamp].to_numpy(), "probability": scores,
+                          "model_version": version, "variant": scorer.variant.name})
+    io.write_parquet(frame, out)
+    return BatchScores(source=str(data), out=str(out), rows=len(frame), model_version=str(version),
+                       variant=scorer.variant.name, mean_probability=float(scores.mean()) if len(frame) else 0.0,
+                       seconds=time.perf_counter() - started)
