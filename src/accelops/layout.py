@@ -253,6 +253,12 @@ class Layout(BaseModel):
         """Evidently's HTML drift report for a batch."""
         return self.monitoring_dir / f"drift_{Path(batch).stem}.html"
 
+    @property
+    def history_pointer(self) -> Path:
+        """Which file is the history now (accelops.pipeline.history): paths.history, or the last accepted
+        retraining data that grew from it."""
+        return self.workdir / "data" / "current_history.json"
+
     def retraining_data(self, stamp: str) -> Path:
         """The last training input plus a drifted batch, for retraining."""
         return self.workdir / "data" / f"retrain_{stamp}.parquet"

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from accelops import runtime as runtime_env
 from accelops.config import load_params
+from accelops.pipeline import history
 from accelops.pipeline.summary import stage_line
 from accelops.runtime import PROGRESS
 from accelops_flows import tasks as t
@@ -39,7 +40,8 @@ def training_flow(data: str | None = None, params_path: str | None = None,
     logger = get_run_logger()
     timings: dict[str, float] = {}
     results: dict[str, object] = {}
-    progress.info("training %s on %s", params.dataset.name, data or params.layout.history)
+    data = data or str(history.current(params))      # the history grows with each accepted retraining
+    progress.info("training %s on %s", params.dataset.name, data)
 
     def timed(name, fn, *args):
         start = time.perf_counter()

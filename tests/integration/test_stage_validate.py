@@ -36,3 +36,32 @@ def test_bad_batch_stops_before_training(params):
     assert report["success"] is False
     with pytest.raises(StageInputMissing, match="run the 'validate' stage first"):
         stages.features(params)
+
+
+def test_accepted_retraining_data_becomes_the_history_the_next_run_reads(trained_copy):
+    """One growing history: a drift retraining's data (history + landed rows), once validation accepts
+    it, is what a run given no data trains on; a new paths.history starts over from that file."""
+    from pathlib import Path
+
+    from accelops.data.generator import continuing_customers, generate
+    from accelops.pipeline import batch_stages, history
+
+    params = trained_copy.params
+    lay = params.layout
+    assert history.current(params) == lay.history and not lay.history_pointer.exists()
+    g, m = params.generate, params.monitor
+    end = pd.read_parquet(lay.history)[params.dataset.timestamp].max() + pd.Timedelta(seconds=1)
+    batch = lay.workdir / "landed.parquet"
+    generate(2000, 7, end.isoformat(), seed=g.seed + 5,
+             customers=continuing_customers(2000, 7, g.rows, g.days)).frame.to_parquet(batch)
+    data = batch_stages.retraining_data(params, [batch])
+    stages.validate(params, None)                                    # a plain run: the history stays
+    assert not lay.history_pointer.exists()
+    stages.validate(params, Path(data.path), data.new_after)        # the retraining's data, accepted
+    assert history.current(params) == Path(data.path).resolve()
+    record = history.CurrentHistory.model_validate_json(lay.history_pointer.read_text())
+    assert record.rows == data.rows and record.base == str(lay.history)
+    again = batch_stages.retraining_data(params, [batch])           # the next retraining grows from it
+    assert again.previous == str(Path(data.path).resolve()) and again.rows == data.rows
+    pd.read_parquet(lay.history).head(500).to_parquet(lay.history)  # new raw data: start over from it
+    assert history.current(params) == lay.history

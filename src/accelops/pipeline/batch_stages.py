@@ -326,7 +326,7 @@ class RetrainingData(BaseModel):
 
 
 def retraining_data(params: Params, batches: list[Path] | Path) -> RetrainingData:
-    """The history (paths.history) plus the batches (in order), each row with its label from the file
+    """The current history (accelops.pipeline.history) plus the batches (in order), each row with its label from the file
     or, for rows scored before their label was known, from the delayed labels in monitor.labels; rows
     still without a label are left out (counted), and a later retraining takes them once labelled. A
     batch row with the key of an earlier row replaces it (a re-delivered, corrected event), and how
@@ -335,7 +335,9 @@ def retraining_data(params: Params, batches: list[Path] | Path) -> RetrainingDat
 
     lay = params.layout
     batches = [Path(b) for b in ([batches] if isinstance(batches, (str, Path)) else batches)]
-    previous = need(lay.history, "generate")
+    from accelops.pipeline import history
+
+    previous = need(history.current(params), "generate")
     contract = params.dataset
     keys = [contract.entity_id, contract.timestamp]
     old = io.conform(io.read_table(previous), contract, previous)

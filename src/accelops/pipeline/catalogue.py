@@ -60,7 +60,7 @@ STAGE_IO: dict[str, StageIO] = {
         deps=("history", "reference_profile", "reference_label_quality"), outs=("validated",),
         reports=("validation_report", "data_docs", "label_quality_report", "label_issues"),
         code=("src/accelops/validation", "src/accelops/data/io.py"),
-        state=("quarantine_dir", "pii_key_file")),
+        state=("quarantine_dir", "pii_key_file", "history_pointer")),
     "features": StageIO(
         params=("dataset", "features"), deps=("validated", "feature_repo"),
         outs=("features_table", "training_set"), reports=("feature_stats",),

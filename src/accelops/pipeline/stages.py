@@ -72,9 +72,13 @@ def validate(params: Params, data: Path | None = None, new_after: str | None = N
     DataValidationError / LabelQualityError (reports written first). `new_after` (a timestamp; a
     drift-triggered retraining's data): the label check judges only the rows after it, by a model fit
     on them, so a concept that moved is not mistaken for flipped labels (the older rows were checked
-    when they were trained on)."""
+    when they were trained on). Accepted data with `new_after` becomes the current history
+    (accelops.pipeline.history), which the flows train on when given no data; DVC's stage reads
+    paths.history only."""
     from accelops.validation import batch_check
     from accelops.validation.pii import protect
+
+    from accelops.pipeline import history
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
@@ -91,6 +95,8 @@ def validate(params: Params, data: Path | None = None, new_after: str | None = N
     io.write_parquet(safe, lay.validated)
     report = checked.summary().model_copy(update={"label_quality": labels, "validated": str(lay.validated)})
     write_model(report, lay.validation_report)
+    if data is not None and new_after is not None:     # a drift retraining's data, accepted: the history grows
+        history.advance(params, source, len(accepted), f"retraining data accepted (rows after {new_after} new)")
     return report
 
 
