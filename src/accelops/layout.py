@@ -274,6 +274,11 @@ class Layout(BaseModel):
         return self.mlflow_dir / "mlflow.db"
 
     @property
+    def active_run(self) -> Path:
+        """The MLflow run id of the training flow in progress (written and removed by the flow)."""
+        return self.mlflow_dir / "active_run.txt"
+
+    @property
     def mlflow_artifacts(self) -> Path:
         return self.mlflow_dir / "artifacts"
 

@@ -16,6 +16,7 @@ from accelops.errors import RetrainingFailed
 from accelops.pipeline import batch_stages
 from accelops.runtime import PROGRESS
 from accelops_flows import tasks as t
+from accelops_flows.hooks import failure_summary
 from accelops_flows.training import training_flow
 
 progress = logging.getLogger(PROGRESS)
@@ -23,7 +24,7 @@ TRAINING_DEPLOYMENT = "training/training"
 TRAINING_FLOW = "training"
 
 
-@flow(name="monitoring", log_prints=True)
+@flow(name="monitoring", log_prints=True, on_failure=[failure_summary])
 def monitoring_flow(batch: str | None = None, params_path: str | None = None) -> dict:
     """Check new data for drift against @champion's training data, and start a retraining when the
     retraining policy says so. Rejected files are quarantined with their reason.

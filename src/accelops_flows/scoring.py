@@ -13,11 +13,12 @@ from pydantic import Field
 from accelops.config import load_params
 from accelops import runtime
 from accelops.runtime import PROGRESS
+from accelops_flows.hooks import failure_summary
 
 progress = logging.getLogger(PROGRESS)
 
 
-@flow(name="scoring")
+@flow(name="scoring", on_failure=[failure_summary])
 def scoring_flow(data: Annotated[str, Field(min_length=1)], out: str | None = None,
                  params_path: str | None = None) -> dict:
     """Score a file with @champion on the variant the benchmark recommended for batch scoring; writes

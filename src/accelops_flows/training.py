@@ -14,16 +14,18 @@ from accelops import runtime as runtime_env
 from accelops.config import load_params
 from accelops.pipeline import history
 from accelops.pipeline.summary import stage_line
+from accelops.registry import tracking
 from accelops.runtime import PROGRESS
 from accelops_flows import tasks as t
+from accelops_flows.hooks import failure_summary
 
 progress = logging.getLogger(PROGRESS)
 STAGES = ("reference", "validate", "features", "train", "evaluate", "benchmark", "register", "materialize")
 
 
-@flow(name="training", log_prints=True)
+@flow(name="training", log_prints=True, on_failure=[failure_summary])
 def training_flow(data: str | None = None, params_path: str | None = None,
-                  reason: Annotated[str, Field(min_length=1, max_length=500)] = "manual",
+                  reason: Annotated[str, Field(min_length=1)] = "manual",
                   new_after: str | None = None) -> dict:
     """Train a challenger and gate it against @champion: validate, features, train, evaluate, benchmark,
     register behind the promotion gate, load the online store.
@@ -42,14 +44,33 @@ def training_flow(data: str | None = None, params_path: str | None = None,
     results: dict[str, object] = {}
     data = data or str(history.current(params))      # the history grows with each accepted retraining
     progress.info("training %s on %s", params.dataset.name, data)
+    tracking.start_flow_run(params, reason, data)      # visible in the MLflow UI from now on
+    stage = "reference"
 
     def timed(name, fn, *args):
-        start = time.perf_counter()
+        nonlocal stage
+        stage, start = name, time.perf_counter()
         results[name] = fn(*args)
         timings[name] = round(time.perf_counter() - start, 2)
+        tracking.log_live(params, {f"stage_seconds.{name}": timings[name]})
         progress.info("  [%d/%d] %-11s %7.1f s  %s", len(timings), len(STAGES), name, timings[name],
                       stage_line(results[name]))
 
+    try:
+        _stages(params, params_path, data, reason, new_after, timed, results)
+    except BaseException as exc:                       # the run says where and why it stopped
+        tracking.end_flow_run(params, "FAILED", f"Failed in stage {stage}: {type(exc).__name__}: {exc}")
+        raise
+    tracking.end_flow_run(params, "FINISHED")
+    reg = results["register"]
+    outcome = f"v{reg.version} {reg.status}: {reg.reason}"
+    logger.info("gate decision: %s", outcome)
+    progress.info("gate: %s (%.0f s in all; details: %s)", outcome, sum(timings.values()), params.layout.run_log)
+    # the run's state message carries the outcome: a rejected challenger is not a bare green "Completed"
+    return Completed(message=outcome[:500], data={"timings": timings, **results})
+
+
+def _stages(params, params_path, data, reason, new_after, timed, results) -> None:
     timed("reference", t.reference, params)
     timed("validate", t.validate, params, data, new_after)
     timed("features", t.features, params)
@@ -64,9 +85,3 @@ def training_flow(data: str | None = None, params_path: str | None = None,
         decided = approval_flow(registration=results["register"].model_dump(mode="json"), params_path=params_path)
         results["register"] = Registration.model_validate(decided)
     timed("materialize", t.materialize, params)
-    reg = results["register"]
-    outcome = f"v{reg.version} {reg.status}: {reg.reason}"
-    logger.info("gate decision: %s", outcome)
-    progress.info("gate: %s (%.0f s in all; details: %s)", outcome, sum(timings.values()), params.layout.run_log)
-    # the run's state message carries the outcome: a rejected challenger is not a bare green "Completed"
-    return Completed(message=outcome[:500], data={"timings": timings, **results})

@@ -131,3 +131,12 @@ def test_bad_input_stops_the_flow_with_a_named_error(case, project, tmp_path):
     after = collect(params)
     assert after["champion"] == before["champion"] and after["versions"] == before["versions"]
     assert (params.layout.model_dir / WEIGHTS).stat().st_mtime == model_mtime
+    summary = (params.layout.reports / "last_failure.md").read_text()      # the failure hook's summary
+    assert summary.startswith("# training run ") and type(err.value).__name__ in summary and bad.name in summary
+    from accelops.registry import tracking
+
+    client = tracking.connect(params)
+    (last,) = client.search_runs([client.get_experiment_by_name(params.register_.experiment).experiment_id],
+                                 order_by=["attributes.start_time DESC"], max_results=1)
+    assert last.info.status == "FAILED" and last.data.tags["trigger"] == f"bad input: {case}"
+    assert last.data.tags["mlflow.note.content"].startswith("Failed in stage ")

@@ -83,6 +83,7 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     change = artifacts["champion-change"].data                # the champion change, linked to MLflow
     assert f"-> v{reg.version}**" in change and f"/#/models/{params.register_.model_name}/versions/{reg.version}" in change
     assert artifacts["model-card"].data.startswith("# Model card:")
+    _the_mlflow_run_spans_the_flow(params, reg)
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:          # the outcome is on the run itself, not only artifacts
@@ -219,15 +220,19 @@ def test_invalid_batch_stops_monitoring_with_named_error(flow_copy):
 
 def test_served_deployments_match_what_monitoring_triggers(trained_by_flow):
     from accelops_flows.monitoring import TRAINING_DEPLOYMENT
-    from accelops_flows.serve import NIGHTLY, deployments
+    from accelops_flows.serve import deployments
 
-    path = trained_by_flow[0].path
-    training, monitoring, rollback, promote = deployments(str(path))
+    path, params = trained_by_flow[0].path, trained_by_flow[0].params
+    training, monitoring, scoring, rollback, promote = deployments(str(path))
     assert f"{training.flow_name}/{training.name}" == TRAINING_DEPLOYMENT
-    assert training.schedules[0].schedule.cron == NIGHTLY
-    assert training.parameters["params_path"] == str(path)
-    assert monitoring.flow_name == "monitoring"
+    assert (training.schedules[0].schedule.cron, training.schedules[0].schedule.timezone) == \
+        (params.serve.training_cron, params.serve.timezone)
+    assert training.parameters == {"params_path": str(path)}          # "nightly" comes from the schedule only
+    assert training.schedules[0].parameters == {"reason": "nightly"}
+    assert monitoring.flow_name == "monitoring" and scoring.flow_name == "scoring"
     assert (rollback.flow_name, promote.flow_name) == ("rollback", "promote")
+    assert training.concurrency_limit == monitoring.concurrency_limit == 1
+    assert training.concurrency_options.collision_strategy.value == "ENQUEUE"
 
 
 def test_monitoring_without_a_champion_is_a_named_outcome_not_a_crash(tmp_path):
@@ -422,6 +427,27 @@ def test_accelops_serve_runs_the_deployments_on_its_own_server(flow_copy, tmp_pa
     assert one.state_type.value == two.state_type.value == "COMPLETED"
     assert two.start_time >= one.end_time, (one.start_time, one.end_time, two.start_time)   # one at a time
     assert one.parameters.get("reason", "manual") == "manual"             # not labelled "nightly"
+
+
+def _the_mlflow_run_spans_the_flow(params, reg) -> None:
+    """One MLflow run per training flow, opened before its first stage: epoch metrics each at the time
+    its epoch ended, every stage's duration, the datasets, and descriptions on the run and the version."""
+    from accelops.registry import tracking
+
+    client = tracking.connect(params)
+    run = client.get_run(reg.run_id)
+    assert run.info.status == "FINISHED" and not params.layout.active_run.exists()
+    curve = client.get_metric_history(reg.run_id, "valid_auc")
+    assert len(curve) >= 2 and len({m.timestamp for m in curve}) == len(curve)     # logged live, not at the end
+    assert [m.step for m in curve] == list(range(1, len(curve) + 1))
+    assert {f"stage_seconds.{s}" for s in ("reference", "validate", "features", "train", "evaluate", "benchmark",
+                                           "register", "materialize")} <= set(run.data.metrics)
+    assert run.info.start_time < min(m.timestamp for m in curve)                     # open before training
+    assert {d.dataset.name for d in run.inputs.dataset_inputs} == {"training_set", "test_split"}
+    note = run.data.tags["mlflow.note.content"]
+    assert note.startswith(f"v{reg.version} PROMOTED") and "Trigger:" in note
+    version = client.get_model_version(params.register_.model_name, reg.version)
+    assert version.description == note
 
 
 def _kill_servers_on(port: int) -> list[int]:

@@ -70,7 +70,7 @@ STAGE_IO: dict[str, StageIO] = {
         outs=("model_dir", "candidates_dir", "predictions", "valid_predictions"),
         reports=("training_summary", "training_curves"),
         code=("src/accelops/training", "src/accelops/evaluation/calibration.py", "src/accelops/evaluation/metrics.py"),
-        state=("checkpoints_dir",)),
+        state=("checkpoints_dir", "active_run")),
     "evaluate": StageIO(
         params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.threads"),
         deps=("predictions", "valid_predictions", "model_dir"),

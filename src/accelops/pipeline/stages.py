@@ -193,8 +193,13 @@ def train(params: Params) -> TrainingSummary:
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
     network_dir = lay.candidate_dir("network")
+    from accelops.registry import tracking
+
+    def live(epoch: int, record: dict) -> None:       # the flow's MLflow run charts each epoch as it ends
+        tracking.log_live(params, {k: record[k] for k in ("train_loss", "valid_auc", "lr")}, step=epoch)
+
     result = train_model(parts["train"], parts["valid"], contract, params.train, network_dir,
-                         checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint)
+                         checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint, on_epoch_end=live)
     onnx = export_onnx(network_dir, parts["test"].head(2048))
     baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], contract.label,
                                  model_folder.read_preprocessor(network_dir), lay.candidate_dir("boosting"),

@@ -35,8 +35,10 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
     contract = params.model_contract
     features_only = test[contract.feature_columns]
     client = tracking.connect(params)
-    with mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}") as run:
-        _log_facts(client, run.info.run_id, params, reason, training, evaluation, validation)
+    live = tracking.active_run(params)           # the training flow's own run, open since its first stage
+    with (mlflow.start_run(run_id=live) if live else
+          mlflow.start_run(run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}")) as run:
+        _log_facts(client, run.info.run_id, params, reason, training, evaluation, validation, epochs_logged=bool(live))
         rec = _log_benchmark(params, benchmark) if benchmark is not None else None
         model_uri = tracking.log_model(params.layout.model_dir, features_only.head(5),
                                        test["prediction"].head(5).to_numpy(),
@@ -60,6 +62,12 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
         mlflow.log_dict(decision.model_dump(mode="json"), "gate/decision.json")
         mlflow.set_tags({"gate.status": decision.status, "gate.reason": decision.reason[:5000],
                          "registered_version": decision.version})
+        source = validation.source if validation is not None else str(params.layout.history)
+        described = (f"v{decision.version} {decision.status}: {decision.reason}\n\nTrigger: {reason}. Data: {source} "
+                     f"({training.rows.get('train', 0) + training.rows.get('valid', 0) + training.rows.get('test', 0)} "
+                     f"rows; challenger {training.challenger}).")
+        mlflow.set_tag("mlflow.note.content", described[:5000])
+        client.update_model_version(params.register_.model_name, decision.version, description=described[:5000])
         provenance = _provenance(params, validation) | {"parent_champion": str(decision.champion_version)}
         for key, value in provenance.items():
             client.set_model_version_tag(params.register_.model_name, decision.version, f"prov.{key}", value)
@@ -69,7 +77,7 @@ def register_challenger(params: Params, reason: str, training: TrainingSummary, 
 
 
 def _log_facts(client, run_id: str, params: Params, reason: str, training: TrainingSummary,
-               evaluation: EvaluationReport, validation: BatchReport | None) -> None:
+               evaluation: EvaluationReport, validation: BatchReport | None, epochs_logged: bool = False) -> None:
     import mlflow
     from mlflow.entities import Metric
 
@@ -88,7 +96,7 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
                     | _provenance_tags(validation))
     now = int(time.time() * 1000)
     batch = [Metric(k, v, now, 0) for k, v in flat_metrics(evaluation).items()]
-    for h in training.history:
+    for h in ([] if epochs_logged else training.history):     # a flow's run got them live, each at its time
         batch += [Metric(k, getattr(h, k), now, h.epoch) for k in ("train_loss", "valid_auc", "lr")]
     base = training.baseline
     batch += [Metric(f"baseline_test_{k}", float(getattr(base, k)), now, 0)

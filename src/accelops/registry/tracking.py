@@ -107,8 +107,9 @@ def log_monitoring_window(params: Params, metrics: dict[str, float], evidence: d
     model = params.register_.model_name
     experiment = f"{params.register_.experiment}-monitoring"
     exp = client.get_experiment_by_name(experiment)
+    served = tracking_uri(params).startswith(("http://", "https://"))     # the server's artifact store
     exp_id = exp.experiment_id if exp else client.create_experiment(
-        experiment, artifact_location=params.layout.mlflow_artifacts.resolve().as_uri(),
+        experiment, artifact_location=None if served else params.layout.mlflow_artifacts.resolve().as_uri(),
         tags={"accelops.monitoring_of": model})
     runs = client.search_runs([exp_id], filter_string=f"tags.`accelops.timeline` = '{model}'", max_results=1)
     run_id = runs[0].info.run_id if runs else client.create_run(
@@ -118,3 +119,53 @@ def log_monitoring_window(params: Params, metrics: dict[str, float], evidence: d
     client.log_batch(run_id, metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()])
     client.log_dict(run_id, evidence, f"windows/{step:05d}_{name}.json")
     return run_id
+
+
+def start_flow_run(params: Params, reason: str, data: str) -> str:
+    """The MLflow run of one training flow, opened before its first stage so the UI shows it while it
+    runs (epoch metrics and stage durations arrive live, with their own timestamps); the register
+    stage logs the rest into it. Its id is kept in the workdir (layout.active_run) for the stages."""
+    import time
+
+    client = connect(params)
+    exp = client.get_experiment_by_name(params.register_.experiment)
+    note = (f"Training flow triggered by: {reason}. Data: {data}. The gate's decision is added to this "
+            "description when it is made.")
+    run = client.create_run(exp.experiment_id, run_name=f"train-{time.strftime('%Y%m%d-%H%M%S')}",
+                            tags={"trigger": reason, "data": str(data), "mlflow.note.content": note})
+    path = params.layout.active_run
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(run.info.run_id)
+    return run.info.run_id
+
+
+def active_run(params: Params) -> str | None:
+    """The run id of the training flow in progress in this workdir, if any."""
+    path = params.layout.active_run
+    return path.read_text().strip() or None if path.exists() else None
+
+
+def log_live(params: Params, metrics: dict[str, float], step: int = 0) -> None:
+    """Metrics into the flow's run now, with the present time (nothing when no flow run is open: a
+    stage run alone, e.g. by DVC, logs everything at register)."""
+    import time
+
+    from mlflow.entities import Metric
+
+    run_id = active_run(params)
+    if run_id is None:
+        return
+    now = int(time.time() * 1000)
+    connect(params).log_batch(run_id, metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()])
+
+
+def end_flow_run(params: Params, status: str, note: str | None = None) -> None:
+    """Close the flow's run (FINISHED or FAILED, with why in its description) and forget it."""
+    run_id = active_run(params)
+    if run_id is None:
+        return
+    client = connect(params)
+    if note:
+        client.set_tag(run_id, "mlflow.note.content", note[:5000])
+    client.set_terminated(run_id, status)
+    params.layout.active_run.unlink(missing_ok=True)
