@@ -512,6 +512,8 @@ class ServeParams(_Section):
     timezone: str = Field("UTC", description="IANA time zone of training_cron (e.g. Europe/Berlin)")
     port: int = Field(4200, gt=0, lt=65536, description="Port of the local Prefect server (API and UI) that "
                       "`accelops serve` starts on 127.0.0.1 when PREFECT_API_URL is unset")
+    stage_timeout_minutes: float = Field(180, gt=0, description="A training-flow stage running longer fails the "
+                                         "run (its MLflow run FAILED, @champion unchanged)")
 
     @model_validator(mode="after")
     def _known_zone(self) -> "ServeParams":

@@ -30,6 +30,25 @@ from accelops.pipeline.batch_stages import NoChampion, RetrainingData
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
+def _transient(task, task_run, state) -> bool:
+    """Retry a failure of the store it talks to (connection, timeout, a locked database), never one of
+    ours: a named accelops error says the input or a rule is wrong, and would fail again."""
+    from accelops.errors import AccelopsError
+
+    try:
+        state.result()
+    except AccelopsError:
+        return False
+    except Exception:                  # noqa: BLE001 - whatever the store raised
+        return True
+    return False
+
+
+# I/O against the feature store, retried with backoff (5 s, 20 s); register is not retried (a retry
+# could register a second version), its failure leaves the run FAILED and @champion unchanged
+_io = dict(retries=2, retry_delay_seconds=[5, 20], retry_condition_fn=_transient)
+
+
 @task(name="reference", **_stage)
 def reference(params: Params) -> ReferenceSummary:
     return stages.reference(params)
@@ -52,7 +71,7 @@ def _publish_validation(path: Path, since: float, key: str) -> None:
                                  description="Data-quality gate: rules failed, quarantine, provenance")
 
 
-@task(name="features", **_stage)
+@task(name="features", **_stage, **_io)
 def features(params: Params) -> FeaturesSummary:
     return stages.features(params)
 
@@ -96,7 +115,7 @@ def register(params: Params, reason: str) -> Registration:
     return result
 
 
-@task(name="materialize", retries=2, retry_delay_seconds=5, **_stage)
+@task(name="materialize", **_stage, **_io)
 def materialize(params: Params) -> MaterializeSummary:
     return stages.materialize(params)
 

@@ -50,7 +50,7 @@ def training_flow(data: str | None = None, params_path: str | None = None,
     def timed(name, fn, *args):
         nonlocal stage
         stage, start = name, time.perf_counter()
-        results[name] = fn(*args)
+        results[name] = fn.with_options(timeout_seconds=params.serve.stage_timeout_minutes * 60)(*args)
         timings[name] = round(time.perf_counter() - start, 2)
         tracking.log_live(params, {f"stage_seconds.{name}": timings[name]})
         progress.info("  [%d/%d] %-11s %7.1f s  %s", len(timings), len(STAGES), name, timings[name],

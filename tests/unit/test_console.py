@@ -81,3 +81,20 @@ def test_stopping_a_process_group_leaves_no_child_behind():
     time.sleep(0.2)
     assert group.poll() is not None
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_only_a_store_failure_is_retried_never_a_named_error_of_ours():
+    from accelops.errors import FeatureStoreError
+    from accelops_flows.tasks import _io, _transient
+
+    class Ended:                                   # what Prefect hands the condition: a state whose result raises
+        def __init__(self, exc):
+            self.exc = exc
+
+        def result(self):
+            raise self.exc
+
+    assert _transient(None, None, Ended(ConnectionError("redis went away"))) is True
+    assert _transient(None, None, Ended(OSError("database is locked"))) is True
+    assert _transient(None, None, Ended(FeatureStoreError("view over its missing share"))) is False
+    assert _io["retries"] == 2 and _io["retry_delay_seconds"] == [5, 20]
