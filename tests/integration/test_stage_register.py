@@ -146,3 +146,26 @@ def test_status_reports_champion_and_decisions(trained):
     online = out["benchmark"].recommendation.online.variant
     assert facts["champion"]["serving"]["online.variant"] == online
     assert f"serves online on {online}" in render(facts)
+
+
+def test_a_registration_that_fails_before_its_decision_leaves_no_version(trained_copy):
+    """The champion lock cannot be taken (here: a directory where the lock file goes) after the
+    version was registered: the version is deleted again, @champion and the versions are unchanged."""
+    import shutil
+
+    from accelops.registry.status import collect
+
+    params = trained_copy.params
+    gate = params.register_.gate.model_dump() | {"min_auc_gain": -1.0}      # the same model would pass
+    params = params.replace(register={"gate": gate})
+    before = collect(params)
+    lock = params.layout.champion_lock
+    lock.unlink(missing_ok=True)
+    lock.mkdir(parents=True)
+    try:
+        with pytest.raises(IsADirectoryError):
+            stages.register(params, reason="test: lock unavailable")
+    finally:
+        shutil.rmtree(lock)
+    after = collect(params)
+    assert after["versions"] == before["versions"] and after["champion"] == before["champion"]

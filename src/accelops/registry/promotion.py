@@ -114,15 +114,21 @@ def register_and_gate(history: ChampionHistory, model_uri: str, run_id: str, can
         version = str(mlflow.register_model(model_uri, name, tags={"run_id": run_id}).version)
     if said.getvalue().strip():                # MLflow prints "Created version ..." itself: to the tools log
         logging.getLogger("mlflow").info(said.getvalue().strip())
-    client.set_registered_model_alias(name, CHALLENGER, version)
-    passed, reason, comparison, rules = judge(candidate, champion_p, gate, serving_checked, min_support, seed)
-    status: Status = ("DRY_RUN" if gate.dry_run else "PENDING_APPROVAL" if manual else "PROMOTED") \
-        if passed else "REJECTED"
-    if status == "PROMOTED":
-        try:
-            history.move(version, "promote", reason, expected_from=champion, decision_status=status)
-        except ChampionMoved as exc:
-            status, reason = "REJECTED", f"{exc} ({reason})"
+    try:
+        client.set_registered_model_alias(name, CHALLENGER, version)
+        passed, reason, comparison, rules = judge(candidate, champion_p, gate, serving_checked, min_support, seed)
+        status: Status = ("DRY_RUN" if gate.dry_run else "PENDING_APPROVAL" if manual else "PROMOTED") \
+            if passed else "REJECTED"
+        if status == "PROMOTED":
+            try:
+                history.move(version, "promote", reason, expected_from=champion, decision_status=status)
+            except ChampionMoved as exc:
+                status, reason = "REJECTED", f"{exc} ({reason})"
+    except BaseException:
+        # no half-registered version: one the gate did not decide on goes (unless it became @champion)
+        if history.current() != version:
+            client.delete_model_version(name, version)
+        raise
     record = DecisionRecord(status=status, model_name=name, version=version, reason=reason,
                             challenger_auc=fast_auc(candidate.y, candidate.p), champion_version=champion,
                             comparison=comparison, rules=rules, decided_at=datetime.now(timezone.utc).isoformat())
