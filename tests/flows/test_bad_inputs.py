@@ -91,6 +91,8 @@ CASES = {
                          DataValidationError, "column churned: expect_column_values_to_be_in_set"),
     "null labels": (_mutate(lambda d: d.__setitem__("churned", d["churned"].astype(float).where(d.index > 9))),
                     DataValidationError, "column churned: expect_column_values_to_not_be_null"),
+    "a single label class": (_mutate(lambda d: d.__setitem__("churned", 0)), DataValidationError,
+                             "column churned: training data needs both label classes: 1 class(es): [0]"),
     "too few rows": (lambda p: _parquet(_frame().head(20), p.with_suffix(".parquet")), DataValidationError,
                      "expect_table_row_count_to_be_between"),
     "event in the future": (_mutate(lambda d: d.loc.__setitem__(

@@ -47,6 +47,10 @@ def test_validate_prints_warnings_beside_the_verdict(tmp_path, params_path):
     warned = [line for line in res.stderr.splitlines() if line.startswith("warning: ")]
     assert res.returncode == 0 and res.stdout.strip().endswith("46 expectations, 1 warning(s))"), res.stdout
     assert len(warned) == 1 and "expect_compound_columns_to_be_unique: observed 400 of 1000 rows" in warned[0]
+    negatives = tmp_path / "all_negative.parquet"                  # a file no model can be trained on
+    frame.assign(churned=0).to_parquet(negatives)
+    res = run("validate", str(negatives), "--params", str(params_path))
+    assert "warning: label: a single class (0 in every labelled row): a model cannot be trained" in res.stderr
 
 
 def test_unreadable_file_gets_a_one_line_error(tmp_path, params_path):

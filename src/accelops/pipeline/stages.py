@@ -16,7 +16,7 @@ import pandas as pd
 from accelops.config import Params
 from accelops.data import io
 from accelops.data.io import Generated
-from accelops.errors import StageInputMissing
+from accelops.errors import DataValidationError, StageInputMissing
 from accelops.evaluation.schema import EvaluationReport
 from accelops.features.schema import FeaturesSummary, MaterializeSummary
 from accelops.pipeline.files import need, read_model, write_json, write_model
@@ -90,6 +90,11 @@ def validate(params: Params, data: Path | None = None, new_after: str | None = N
              source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
              len(r.warnings), checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
     accepted = checked.enforce()
+    if (classes := accepted[params.dataset.label].nunique()) < 2:      # nothing to learn: stop with the rule
+        raise DataValidationError(str(source), [{
+            "column": params.dataset.label, "rule": "training data needs both label classes",
+            "observed": f"{classes} class(es): {sorted(accepted[params.dataset.label].unique().tolist())}",
+            "expected": "0 and 1"}])
     labels = _label_check(params, accepted, str(source), new_after) if params.validate_.label_check else None
     safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)

@@ -86,7 +86,9 @@ def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
                                   suite_version=provenance.suite_version)
         return BatchCheck(report, pii, None, df.iloc[:0], provenance=provenance)
     report = run_suite(df, c, v, source, profile, docs_dir)
+    labels = sorted(df[c.label].dropna().unique().tolist()) if c.label in df else []
     quality = {"class_balance": profiles.class_balance(df, c) if c.label in df else None,
+               "label_classes": [int(x) if float(x).is_integer() else x for x in labels],
                "near_duplicate_rows": profiles.near_duplicates(df, c),
                "low_support_slices": profiles.slice_support(df, c, v.min_slice_rows),
                "warnings": len(report.warnings)}
@@ -115,6 +117,9 @@ def warning_lines(report: ValidationReport, quality: dict | None = None) -> list
         col = f.get("column") or ",".join(f.get("columns") or []) or "table"
         lines.append(f"warning: {col}: {f['rule']}: observed {f['observed']}, expected {f['expected']}")
     quality = quality or {}
+    if len(classes := quality.get("label_classes") or [None, None]) == 1:
+        lines.append(f"warning: label: a single class ({classes[0]} in every labelled row): a model cannot be "
+                     "trained on this file (the training flow stops on it)")
     if dup := quality.get("near_duplicate_rows"):
         lines.append(f"note: {dup} of {report.rows} rows ({dup / max(report.rows, 1):.1%}) repeat an earlier row on "
                      "every feature and the label")
