@@ -110,8 +110,13 @@ def route_run_log(path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger("accelops")
-    if not any(isinstance(h, logging.FileHandler) and h.baseFilename == str(path.resolve()) for h in logger.handlers):
+    ours = [h for h in logger.handlers if getattr(h, "accelops_run_log", False)]
+    if [h.baseFilename for h in ours] != [str(path.resolve())]:      # one workdir's log at a time
+        for h in ours:
+            logger.removeHandler(h)
+            h.close()
         handler = logging.FileHandler(path)
+        handler.accelops_run_log = True
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     if logger.level == logging.NOTSET:
@@ -130,9 +135,11 @@ def route_tool_logs(path: Path) -> None:
 
     global _TOOLS_HANDLER
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    _TOOLS_HANDLER = handler
+    if _TOOLS_HANDLER is None or _TOOLS_HANDLER.baseFilename != str(path.resolve()):
+        if _TOOLS_HANDLER is not None:
+            _TOOLS_HANDLER.close()            # another workdir's log: this process moved on
+        _TOOLS_HANDLER = logging.FileHandler(path)
+        _TOOLS_HANDLER.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.captureWarnings(True)
     reroute_tools(*TOOL_LOGGERS)
 

@@ -98,3 +98,15 @@ def test_only_a_store_failure_is_retried_never_a_named_error_of_ours():
     assert _transient(None, None, Ended(OSError("database is locked"))) is True
     assert _transient(None, None, Ended(FeatureStoreError("view over its missing share"))) is False
     assert _io["retries"] == 2 and _io["retry_delay_seconds"] == [5, 20]
+
+
+def test_the_logs_follow_the_workdir_a_process_moves_to(console, tmp_path):
+    """A process that runs flows for two projects (the tests, a scheduler) writes each project's lines
+    to that project's logs only, and keeps one file open per log."""
+    runtime.route_run_log(tmp_path / "a" / "accelops.log")
+    runtime.route_run_log(tmp_path / "a" / "accelops.log")
+    runtime.route_run_log(tmp_path / "b" / "accelops.log")
+    logging.getLogger("accelops.stages").info("a line for b")
+    assert "a line for b" not in (tmp_path / "a" / "accelops.log").read_text()
+    assert "a line for b" in (tmp_path / "b" / "accelops.log").read_text()
+    assert len([h for h in logging.getLogger("accelops").handlers if getattr(h, "accelops_run_log", False)]) == 1
