@@ -69,7 +69,7 @@ def serve(params: Optional[Path] = cli.ParamsOpt) -> None:
     path = _configured(params)
     p = load_params(path)
     progress = logging.getLogger(runtime.PROGRESS)
-    server = None
+    server = log = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))        # run the finally below: stop the server too
     try:
         if "PREFECT_API_URL" not in os.environ:
@@ -93,6 +93,8 @@ def serve(params: Optional[Path] = cli.ParamsOpt) -> None:
     finally:
         if server is not None:
             runtime.stop_group(server)
+        if log is not None:
+            log.close()
 
 
 @cli.app.command("deploy")
