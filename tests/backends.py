@@ -9,13 +9,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
+from accelops.runtime import wait_healthy
 from prefect_server import free_port, stop
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -66,16 +65,7 @@ def mlflow_server(backend_url: str, artifacts: Path, startup_timeout: float = 12
         env={**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"mlflow server did not start: "
-                                       f"{(artifacts.parent / 'mlflow-server.log').read_text()[-2000:]}")
-                time.sleep(1)
+        wait_healthy(f"{url}/health", server, startup_timeout, artifacts.parent / "mlflow-server.log")
         yield url
     finally:
         stop(server)

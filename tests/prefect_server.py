@@ -9,10 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from accelops.runtime import wait_healthy
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -49,15 +48,7 @@ def prefect_server(home: Path, startup_timeout: float = 180, database_url: str |
                                "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
-                time.sleep(1)
+        wait_healthy(f"{url}/health", server, startup_timeout, home / "server.log")
         yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
     finally:
         stop(server)
