@@ -13,6 +13,7 @@ from pathlib import Path
 
 from accelops.runtime import wait_healthy
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
