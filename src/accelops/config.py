@@ -138,6 +138,11 @@ class SeverityParams(_Section):
     near_duplicates: Severity = Field("warning", description="Rows identical on every feature and the label")
 
 
+# phone regions tried for numbers written without a country code (validate.pii_regions)
+DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "BR", "RU", "TR", "CN", "JP", "KR", "IN",
+                         "SA", "AE", "EG", "VN", "NG", "SE", "GR", "IL", "TH", "UA", "IR", "MX", "CA", "AU")
+
+
 class ValidateParams(_Section):
     """The data-quality gate on every batch (`accelops validate`, the validate stage, monitoring)."""
     max_null_fraction: float = Field(0.02, ge=0, le=1, description="Largest share of nulls per feature column "
@@ -166,6 +171,9 @@ class ValidateParams(_Section):
     pii_threshold: float = Field(default=0.01, gt=0, le=1, description="An undeclared column with at least this "
                                  "share of personal-data matches blocks the batch")
     pii_sample: int = Field(default=5000, gt=0, description="Values scanned per column by the PII scan")
+    pii_regions: list[str] = Field(default=list(DEFAULT_PHONE_REGIONS), min_length=1, description="Regions "
+                                   "(ISO 3166 codes) in which the PII scan reads phone numbers written without "
+                                   "a country code; numbers with one (+44, 0044) are read in any region")
     label_check: bool = Field(True, description="Confident-learning label-noise check on out-of-fold "
                               "HistGradientBoosting probabilities (reference and validate stages)")
     label_folds: int | None = Field(default=None, ge=2, description="Cross-validation folds of the label check; "
@@ -173,6 +181,14 @@ class ValidateParams(_Section):
                                     "rarer class's count)")
     max_excess_label_issue_rate: float = Field(default=0.03, ge=0, le=1, description="Block when the flagged-label "
                                                "rate exceeds the reference data's rate by more than this")
+
+    @model_validator(mode="after")
+    def _regions(self) -> "ValidateParams":
+        import phonenumbers       # the region list libphonenumber has metadata for
+
+        if unknown := sorted(set(self.pii_regions) - phonenumbers.SUPPORTED_REGIONS):
+            raise ValueError(f"pii_regions: not ISO 3166 region codes libphonenumber knows: {unknown}")
+        return self
 
 
 class PiiParams(_Section):

@@ -63,6 +63,9 @@ def loads_by_name(package: Path) -> list[str]:
                 continue
             arg = node.args[0] if node.args else None
             name = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+            if isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant) \
+                    and "." in arg.values[0].value:
+                name = arg.values[0].value      # f"faker.providers.person.{locale}": the package is fixed
             if name is None or name.split(".")[0] in ORCHESTRATION:
                 offenders.append(f"{path.relative_to(package)}:{node.lineno}: {name or 'computed name'}")
     return offenders

@@ -80,7 +80,7 @@ def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
                             suite_version=suite_version(c, v, profile),
                             reference_profile=json_digest(profile, length=16) if profile else None)
     made = [getattr(c, key) for key in c.derive_keys]      # accelops' own row ids and times carry no PII
-    pii = scan(df, [*c.pii, *c.text, *made], source, v.pii_sample, v.pii_threshold)
+    pii = scan(df, [*c.pii, *c.text, *made], source, v.pii_sample, v.pii_threshold, regions=tuple(v.pii_regions))
     if pii.undeclared:   # nothing else is computed or written from a batch that carries stray PII
         report = ValidationReport(source=source, rows=len(df), success=False, evaluated=0,
                                   suite_version=provenance.suite_version)
