@@ -1,6 +1,6 @@
 """Shared fixtures: small data, params pointing every path at a temporary folder, and one trained
 project per session (read-only; `trained_copy` for a test that changes it). Every test is marked
-with its folder's kind (unit, integration, flows): `make test-fast` runs `-m "unit and not slow"`."""
+with its folder's kind (unit, integration, flows, reliability): `make test-fast` runs `-m "unit and not slow"`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ os.environ.pop("ACCELOPS_WORKDIR", None)
 os.environ.pop("ACCELOPS_PARAMS", None)
 
 
-KINDS = ("unit", "integration", "flows")      # tests/<kind>/ ; each test gets its folder's marker
+KINDS = ("unit", "integration", "flows", "reliability")   # tests/<kind>/ ; each test gets its folder's marker
 
 
 @pytest.hookimpl(tryfirst=True)          # before `-m` selects by marker

@@ -53,6 +53,16 @@ def test_product_words_are_not_names(not_a_name):
     assert not name_strong(not_a_name, lexicon())
 
 
+def test_a_category_of_words_that_are_also_names_is_not_a_name_column():
+    """"North", "West" and "Paris" are surnames; a column cycling through a few of them is a category."""
+    regions = ["north", "south", "east", "west", "central"]
+    assert classify([regions[i % 5] for i in range(20)], "region")[1] == []
+    cities = ["Paris", "London", "Lincoln", "Jackson", "Washington", "Florence", "Charlotte", "Austin"]
+    assert classify([cities[i % 8] for i in range(5000)], "city")[1] == []
+    people = [f"{first} {last}" for first in ("Anna", "Ryan", "Chloe", "Omar", "Mei") for last in cities]
+    assert classify(people, "")[1] == ["person_name"]         # 40 rows, 40 distinct: still names
+
+
 def test_phone_numbers_need_a_phone_style_or_one_region_for_bare_digits():
     assert phone_ok("+7 (823) 921-97-44", REGIONS) and phone_ok("(415) 555-0100", REGIONS)
     assert not phone_ok("12-345-6789", REGIONS)              # a part number: no trunk prefix, no NANP grouping

@@ -34,7 +34,7 @@ DOB_FORMATS = {"en_US": "%m/%d/%Y", "de_DE": "%d.%m.%Y", "ru_RU": "%d.%m.%Y", "u
                "pl_PL": "%d.%m.%Y", "tr_TR": "%d.%m.%Y", "fr_FR": "%d/%m/%Y", "es_ES": "%d/%m/%Y",
                "it_IT": "%d/%m/%Y", "pt_BR": "%d/%m/%Y", "en_GB": "%d/%m/%Y", "vi_VN": "%d/%m/%Y",
                "nl_NL": "%d-%m-%Y", "ja_JP": "%Y年%m月%d日", "zh_CN": "%Y年%m月%d日", "ko_KR": "%Y. %m. %d."}
-NON_PII = ("code", "uuid", "invoice", "part_no", "version", "category", "product", "product_local", "amount", "count", "account_no",
+NON_PII = ("code", "uuid", "invoice", "part_no", "version", "category", "city", "product", "product_local", "amount", "count", "account_no",
            "timestamp", "event_date", "sentence")
 PRODUCT_WORDS = (("Rustic", "Ergonomic", "Sleek", "Compact", "Premium", "Smart", "Ultra", "Classic", "Deluxe",
                   "Portable", "Wireless", "Organic", "Heavy Duty", "Mini", "Pro"),
@@ -85,7 +85,7 @@ def _personal(f, kind: str, locale: str, rnd: random.Random) -> str:
     return f.ipv4() if rnd.random() < 0.7 else f.ipv6()
 
 
-def _non_personal(f, kind: str, rnd: random.Random, cats: list[str], today: datetime):
+def _non_personal(f, kind: str, rnd: random.Random, cats: list[str], cities: list[str], today: datetime):
     if kind == "code":
         return f.bothify("??-#####").upper()
     if kind == "uuid":
@@ -98,6 +98,8 @@ def _non_personal(f, kind: str, rnd: random.Random, cats: list[str], today: date
         return f"{rnd.randint(0, 20)}.{rnd.randint(0, 40)}.{rnd.randint(0, 200)}"
     if kind == "category":
         return rnd.choice(cats)
+    if kind == "city":                  # a category of 40 place names, many of them built from people's names
+        return rnd.choice(cities)
     if kind == "product":
         words = [rnd.choice(group) for group in PRODUCT_WORDS]
         return " ".join(words) + (f" {rnd.randint(2, 9000)}" if rnd.random() < 0.3 else "")
@@ -131,8 +133,9 @@ def corpus(rows: int = 200, seed: int = 0, locales: tuple[str, ...] = LOCALES) -
         for kind in kinds:
             out.append(Column(locale, kind, pd.Series([_personal(f, kind, locale, rnd) for _ in range(rows)])))
         cats = [w.capitalize() for w in f.words(6, unique=True)]
+        cities = [f.city() for _ in range(40)]
         for kind in NON_PII:
-            values = [_non_personal(f, kind, rnd, cats, today) for _ in range(rows)]
+            values = [_non_personal(f, kind, rnd, cats, cities, today) for _ in range(rows)]
             out.append(Column(locale, kind, pd.Series(values)))
     return out
 

@@ -43,6 +43,7 @@ COLUMN_SHARE = 0.5     # strong values needed to type a column (lower with a hea
 BARE_PHONE_SHARE = 0.9   # unformatted digit strings valid as phone numbers (a random 10-digit id: ~60%)
 NAME_TEXT_SHARE = 0.05   # names in free text block from this share (capitalised nouns read as names)
 BARE = re.compile(r"\d[\d ]+\d")
+CATEGORY_LEVELS = 400  # distinct values a column needs (of min(rows, this)) to be names or addresses, not levels
 ID_SHARE = 0.8         # one national id scheme (a random digit string passes a check digit ~10% of the time)
 BLOCKING_IN_TEXT = ("email", "phone", "card_number", "iban", "ip_address", "person_name", "national_id")
 
@@ -127,7 +128,7 @@ def classify(values: list[str], header: str = "", regions: tuple[str, ...] = DEF
     lex = lex or lexicon()
     checks = value_checks(regions, lex)
     n, n_distinct = len(values), len(set(values))
-    distinct = 1.0 if n_distinct >= 50 else n_distinct / n    # many values, or mostly distinct: not a category
+    distinct = n_distinct / min(n, CATEGORY_LEVELS)    # names keep coming; a category's levels run out
     shares: dict[str, float] = {}
     typed: list[str] = []
     for kind, (strong, weak) in checks.items():
@@ -152,7 +153,8 @@ def classify(values: list[str], header: str = "", regions: tuple[str, ...] = DEF
             top = max(schemes.values(), default=0) / n
             ok = top >= (COLUMN_SHARE if kind in hint else ID_SHARE)
         elif kind == "person_name":
-            ok = w >= (0.8 if kind in hint else 0.9) and s >= (0.2 if kind in hint else bar) and distinct >= 0.2
+            ok = w >= (0.8 if kind in hint else 0.9) and s >= (0.2 if kind in hint else bar) and \
+                distinct >= (0.2 if kind in hint else 0.5)
         elif kind == "address":
             ok = (s >= bar and distinct >= 0.5) or (kind in hint and w >= bar)
         elif kind == "phone":

@@ -101,61 +101,66 @@ def _words(text: str) -> list[str]:
     return [w for w in (_norm(t) for t in TOKEN_SPLIT.split(text)) if w]
 
 
+LEXICON_PARTS = ("first", "last", "known", "titles", "unspaced_surnames", "unspaced_given", "markers",
+                 "short_markers", "unspaced_markers")
+
+
+@functools.cache
+def _locale_lists(loc: str) -> dict[str, frozenset[str]] | None:
+    """One Faker locale's name and address vocabularies (None: the locale has no person provider)."""
+    try:
+        person = importlib.import_module(f"faker.providers.person.{loc}").Provider
+    except ImportError:
+        return None
+    parts: dict[str, set[str]] = {k: set() for k in LEXICON_PARTS}
+    for attr in dir(person):
+        if attr.startswith("_") or "format" in attr:
+            continue
+        is_title = TITLE_LISTS.match(attr) is not None
+        if not is_title and not PERSON_LISTS.search(attr):
+            continue
+        for entry in _strings(getattr(person, attr)):
+            words = _words(entry)
+            if is_title:
+                parts["titles"].update(words)
+                continue
+            parts["known"].update(words)
+            if attr.startswith("first") or "given" in attr:
+                parts["first"].update(words)
+            elif "last" in attr or "surname" in attr or "family" in attr:
+                parts["last"].update(words)
+            if UNSPACED.match(entry.replace(" ", "")):
+                parts["unspaced_given" if attr.startswith("first") else "unspaced_surnames"].add(entry.replace(" ", ""))
+    try:
+        address = importlib.import_module(f"faker.providers.address.{loc}").Provider
+    except ImportError:
+        address = None
+    for attr in dir(address) if address is not None else ():
+        if attr.startswith("_") or not ADDRESS_LISTS.search(attr):
+            continue
+        for entry in _strings(getattr(address, attr)):
+            entry = re.sub(r"\{\{.*?\}\}|[#%?]", " ", entry)
+            for word in _words(entry):
+                if UNSPACED.match(word) or re.match(r"^[\u0e00-\u0e7f]+$", word):
+                    parts["unspaced_markers"].add(word)
+                elif len(word) >= 3 and not word.isdigit():
+                    parts["markers"].add(word)
+                elif word.isalpha() and f"{word}." in entry.casefold():
+                    parts["short_markers"].add(word)
+    return {k: frozenset(v) for k, v in parts.items()}
+
+
 @functools.cache
 def lexicon(exclude: frozenset[str] = frozenset()) -> Lexicon:
-    """Built on first use from Faker's person and address providers (about 0.3 s), without the
+    """Built on first use from Faker's person and address providers (under a second), without the
     locales in `exclude` (the recall audit leaves each test locale out in turn)."""
     import faker.config
 
-    first, last, known, titles, u_sur, u_given, markers, u_markers, short = (set(), set(), set(), set(), set(),
-                                                                             set(), set(), set(), set())
-    used = []
-    for loc in faker.config.AVAILABLE_LOCALES:
-        if loc in exclude:
-            continue
-        try:
-            person = importlib.import_module(f"faker.providers.person.{loc}").Provider
-        except ImportError:
-            person = None
-        if person is not None:
-            used.append(loc)
-            for attr in dir(person):
-                if attr.startswith("_") or "format" in attr:
-                    continue
-                is_title = TITLE_LISTS.match(attr) is not None
-                if not is_title and not PERSON_LISTS.search(attr):
-                    continue
-                for entry in _strings(getattr(person, attr)):
-                    words = _words(entry)
-                    if is_title:
-                        titles.update(words)
-                        continue
-                    known.update(words)
-                    if attr.startswith("first") or "given" in attr:
-                        first.update(words)
-                    elif "last" in attr or "surname" in attr or "family" in attr:
-                        last.update(words)
-                    if UNSPACED.match(entry.replace(" ", "")):
-                        (u_given if attr.startswith("first") else u_sur).add(entry.replace(" ", ""))
-        try:
-            address = importlib.import_module(f"faker.providers.address.{loc}").Provider
-        except ImportError:
-            continue
-        for attr in dir(address):
-            if attr.startswith("_") or not ADDRESS_LISTS.search(attr):
-                continue
-            for entry in _strings(getattr(address, attr)):
-                entry = re.sub(r"\{\{.*?\}\}|[#%?]", " ", entry)
-                for word in _words(entry):
-                    if UNSPACED.match(word) or re.match(r"^[\u0e00-\u0e7f]+$", word):
-                        u_markers.add(word)
-                    elif len(word) >= 3 and not word.isdigit():
-                        markers.add(word)
-                    elif word.isalpha() and f"{word}." in entry.casefold():
-                        short.add(word)
-    return Lexicon(frozenset(first), frozenset(last), frozenset(known), frozenset(titles), frozenset(u_sur), frozenset(u_given),
-                   frozenset(markers), frozenset(short), tuple(sorted(u_markers, key=len, reverse=True)),
-                   tuple(used))
+    lists = {loc: _locale_lists(loc) for loc in faker.config.AVAILABLE_LOCALES if loc not in exclude}
+    lists = {loc: parts for loc, parts in lists.items() if parts is not None}
+    union = {k: frozenset().union(*(parts[k] for parts in lists.values())) for k in LEXICON_PARTS}
+    union["unspaced_markers"] = tuple(sorted(union["unspaced_markers"], key=len, reverse=True))
+    return Lexicon(**union, locales=tuple(lists))
 
 
 # --- value shapes --------------------------------------------------------------------------------------------
