@@ -326,12 +326,14 @@ def status(as_json: bool = typer.Option(False, "--json"), params: Optional[Path]
 @app.command()
 def audit(rows: int = typer.Option(100, "--rows", min=20, help="values per corpus column"),
           as_json: bool = typer.Option(False, "--json"),
-          out: Optional[Path] = typer.Option(None, "--out", help="also write the figures to this JSON file")) -> None:
+          out: Optional[Path] = typer.Option(None, "--out", help="also write the figures to this JSON file"),
+          params: Optional[Path] = ParamsOpt) -> None:
     """Reliability and security figures measured now: personal-data recall and false positives per kind
-    and locale on a labelled corpus; the sections not built yet are named, never counted as passed."""
+    and locale on a labelled corpus, the membership-attack AUC of every registered version; the sections
+    not built yet are named, never counted as passed."""
     from accelops.pipeline.audit import audit as run_audit, render
 
-    result = run_audit(rows=rows)
+    result = run_audit(rows=rows, params=_params(params))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False))

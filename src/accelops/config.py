@@ -355,6 +355,8 @@ class EvaluateParams(_Section):
                                                       "prediction")
     robustness: RobustnessParams = Field(RobustnessParams(), description="Perturbation strengths of the "
                                          "robustness curves")
+    membership_rows: int = Field(5000, ge=0, description="Training rows (and as many test rows) the membership-"
+                                 "inference attack scores (0: no audit)")
 
     @model_validator(mode="after")
     def _costs_together(self) -> "EvaluateParams":
@@ -435,6 +437,9 @@ class GateParams(_Section):
                                            "equal-opportunity difference over evaluate.sensitive (null: none)")
     max_robustness_drop: float | None = Field(0.05, ge=0, description="Ceiling on the test AUC drop under each "
                                               "perturbation at its mildest strength (null: none)")
+    max_membership_auc: float | None = Field(0.6, ge=0.5, le=1, description="Ceiling on the membership-inference "
+                                             "attack's ROC-AUC (loss threshold; 0.5: nothing leaks), for every "
+                                             "candidate (null: none)")
     dry_run: bool = Field(False, description="Decide and record (DRY_RUN) without moving @champion")
 
 

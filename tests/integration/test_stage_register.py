@@ -56,6 +56,26 @@ def test_first_model_becomes_champion(trained):
     assert str(current_champion(client, params.register_.model_name).version) == out["register"].version
 
 
+def test_each_version_is_audited_for_membership_inference(trained):
+    """The evaluate stage attacks the model with its own training rows against test rows; the gate holds
+    the attack AUC under its ceiling, the run logs it, the card and `accelops audit` show it."""
+    from accelops.evaluation.schema import EvaluationReport
+    from accelops.pipeline.audit import membership_figures, render
+
+    params, reg = trained.params, trained.out["register"]
+    report = EvaluationReport.model_validate_json(params.layout.evaluation_report.read_text())
+    mia = report.privacy
+    assert mia is not None and mia.members == mia.non_members > 100 and 0.4 < mia.roc_auc < 0.6
+    rule = {r.rule: r for r in reg.rules}["ceiling.membership_auc"]
+    assert rule.verdict == "pass" and rule.value == mia.roc_auc and rule.bound == params.register_.gate.max_membership_auc
+    assert "## Privacy (membership inference)" in params.layout.model_card.read_text()
+    figures = membership_figures(params)
+    assert figures["versions"][0] == {"version": int(reg.version), "gate_decision": "promoted",
+                                      "membership_auc": mia.roc_auc, "advantage": mia.advantage}
+    lines = render({"membership_inference": figures, "pending": {}})
+    assert f"v{reg.version} (promoted): AUC {mia.roc_auc:.4f}" in "\n".join(lines)
+
+
 
 def test_every_version_carries_provenance_datasets_and_a_model_card(trained):
     import mlflow

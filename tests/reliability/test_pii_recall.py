@@ -67,16 +67,21 @@ def test_scan_findings_name_columns_never_values():
 
 
 
-def test_accelops_audit_prints_and_writes_the_figures_and_names_what_is_not_measured(tmp_path):
+def test_accelops_audit_prints_and_writes_the_figures_and_names_what_is_not_measured(tmp_path, params_path):
     import subprocess
     import sys
     from pathlib import Path
 
     out = tmp_path / "audit.json"
-    done = subprocess.run([str(Path(sys.executable).with_name("accelops")), "audit", "--rows", "20", "--out", str(out)],
+    done = subprocess.run([str(Path(sys.executable).with_name("accelops")), "audit", "--rows", "20", "--out", str(out),
+                           "--params", str(params_path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     written = json.loads(out.read_text())
     assert set(written["pii"]["recall_by_kind"]) >= {"person_name", "phone", "national_id", "iban"}
     assert "false positives on non-personal columns: " in done.stdout
+    assert "membership inference" in done.stdout and "no registered version yet" in done.stdout
+    from accelops.config import load_params
+
+    assert not load_params(params_path).layout.mlflow_db.parent.exists()         # nothing created by looking
     assert "not measured yet: " in done.stdout and all(k in done.stdout for k in written["pending"])

@@ -12,7 +12,8 @@ from accelops.evaluation.metrics import overall_metrics
 from accelops.registry.promotion import Candidate, judge
 from accelops.registry.rules import absolute_rules, paired_auc_gain
 
-GATE = GateParams(bootstrap=100, min_auc=None, max_ece=None, max_fairness_gap=None, max_robustness_drop=None)
+GATE = GateParams(bootstrap=100, min_auc=None, max_ece=None, max_fairness_gap=None, max_robustness_drop=None,
+                  max_membership_auc=None)
 
 
 def test_overall_metrics_know_perfect_and_random_scores():

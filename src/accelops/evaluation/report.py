@@ -21,9 +21,10 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                    out_dir: Path, temperature: float = 1.0,
                    score: Callable[[pd.DataFrame], np.ndarray] | None = None,
                    fgsm: Callable[[pd.DataFrame, np.ndarray, float], np.ndarray] | None = None,
-                   seed: int = 0) -> EvaluationReport:
+                   seed: int = 0, members: pd.DataFrame | None = None) -> EvaluationReport:
     """`test`/`valid` carry the label, `logit` (raw) and `prediction` (served, calibrated) columns;
-    `score` re-scores a frame of features (robustness, behaviour), `fgsm` attacks the network."""
+    `score` re-scores a frame of features (robustness, behaviour, membership), `fgsm` attacks the
+    network; `members` (training rows with their label) are attacked against the test rows."""
     y, p = test[contract.label].to_numpy(int), test["prediction"].to_numpy(float)
     yv, pv = valid[contract.label].to_numpy(int), valid["prediction"].to_numpy(float)
 
@@ -58,6 +59,17 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                   "directional": behaviour.directional(sample, score, [d.model_dump() for d in params.directional],
                                                        bounds)}
 
+    privacy = None
+    if score is not None and members is not None and params.membership_rows:
+        from accelops.evaluation.privacy import membership_audit
+
+        n = min(len(members), len(test), params.membership_rows)
+        inside = members.sample(n=n, random_state=seed)
+        outside = test.sample(n=n, random_state=seed)
+        log.info("membership inference: %d training rows against %d test rows", n, n)
+        privacy = membership_audit(inside[contract.label].to_numpy(int), score(inside),
+                                   outside[contract.label].to_numpy(int), score(outside), params.bootstrap, seed)
+
     out_dir.mkdir(parents=True, exist_ok=True)
     artifacts = {
         "reliability": plots.reliability_diagram(calib["curve_before"], calib["curve_after"],
@@ -83,6 +95,7 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
         "robustness": robust,
         "behaviour": behave,
         "artifacts": artifacts,
+        "privacy": privacy,
     })
 
 
@@ -97,6 +110,8 @@ def flat_metrics(report: EvaluationReport) -> dict[str, float]:
     cal = report.calibration
     out |= {"ece_before": cal.before.ece, "ece_after": cal.after.ece, "mce_after": cal.after.mce,
             "temperature": cal.temperature, "weak_slices": len(report.weak_slices)}
+    if report.privacy:
+        out |= {"membership_auc": report.privacy.roc_auc, "membership_advantage": report.privacy.advantage}
     for s in report.slices:
         if s.roc_auc is not None:
             out[metrics.metric_key("slice", s.slice.replace(" x ", "_x_"), s.value.replace(" & ", "_&_"), "roc_auc")] = s.roc_auc

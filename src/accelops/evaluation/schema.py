@@ -153,6 +153,17 @@ class Behaviour(_Record):
         return [*self.invariance, *self.directional]
 
 
+class MembershipInference(_Record):
+    """The loss-threshold membership attack on the served model (accelops.evaluation.privacy)."""
+    attack: str
+    roc_auc: float
+    low: float
+    high: float
+    advantage: float          # the attack's best TPR - FPR
+    members: int              # training rows attacked
+    non_members: int          # test rows attacked
+
+
 class EvaluationReport(_Record):
     schema_version: Literal[1] = SCHEMA_VERSION
     rows: Rows
@@ -167,9 +178,11 @@ class EvaluationReport(_Record):
     robustness: Robustness | None         # None when no scorer was given
     behaviour: Behaviour | None
     artifacts: dict[str, str]             # name -> file name in the evaluation folder
+    privacy: MembershipInference | None = None   # None when no training rows were given
 
     def headline(self) -> dict[str, float | int]:
         """The DVC metrics file (reports/metrics.json): overall metrics, F1 at the threshold, ECE."""
         return {**self.overall.model_dump(), "f1": self.at_threshold.f1, "threshold": self.threshold.threshold,
                 "ece_before": self.calibration.before.ece, "ece_after": self.calibration.after.ece,
-                "weak_slices": len(self.weak_slices)}
+                "weak_slices": len(self.weak_slices),
+                **({"membership_auc": self.privacy.roc_auc} if self.privacy else {})}

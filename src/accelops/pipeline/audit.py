@@ -1,8 +1,10 @@
 """`accelops audit`: the reliability and security figures a platform team signs, measured on this machine.
 
 Sections measured today: personal data (recall per kind and per locale, false positives on
-non-personal columns, value recall per column, free-text redaction, names of unseen locales). The
-sections issue #17 asks for that are not built yet are listed as such, never as passed."""
+non-personal columns, value recall per column, free-text redaction, names of unseen locales) and the
+membership-inference attack AUC of every registered version (measured by the evaluate stage, read back
+from the tracking backend). The sections issue #17 asks for that are not built yet are listed as such,
+never as passed."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ PENDING = {
     "concurrency": "two trainings and a monitoring run on one backend",
     "bad_input": "every entry point (params: bench/config_errors.py)",
     "canaries": "planted values searched for in the store, MLflow, reports and logs",
-    "membership_inference": "attack AUC per trained model",
 }
 
 
@@ -33,12 +34,42 @@ def pii_figures(rows: int = 100, seed: int = 0) -> dict[str, Any]:
     return out
 
 
-def audit(rows: int = 100, seed: int = 0) -> dict[str, Any]:
-    return {"pii": pii_figures(rows, seed), "pending": PENDING}
+def membership_figures(params) -> dict[str, Any]:
+    """Each registered version's membership-attack AUC and the gate's ceiling, from the tracking backend
+    (nothing is created when the embedded store does not exist yet)."""
+    from accelops.registry import tracking
+
+    bound = params.register_.gate.max_membership_auc
+    out: dict[str, Any] = {"model_name": params.register_.model_name, "ceiling": bound, "versions": []}
+    if not params.register_.tracking_uri and not params.layout.mlflow_db.exists():
+        return out
+    client = tracking.connect(params)
+    for v in sorted(client.search_model_versions(f"name = '{params.register_.model_name}'"), key=lambda v: int(v.version)):
+        metrics = client.get_run(v.run_id).data.metrics
+        out["versions"].append({"version": int(v.version), "gate_decision": v.tags.get("gate.decision"),
+                                "membership_auc": metrics.get("membership_auc"),
+                                "advantage": metrics.get("membership_advantage")})
+    return out
+
+
+def audit(rows: int = 100, seed: int = 0, params=None) -> dict[str, Any]:
+    result: dict[str, Any] = {"pii": pii_figures(rows, seed)}
+    if params is not None:
+        result["membership_inference"] = membership_figures(params)
+    return result | {"pending": PENDING}
 
 
 def render(result: dict[str, Any]) -> list[str]:
-    pii = result["pii"]
+    """The audit as console lines, section by section (a section not in `result` is left out)."""
+    lines = _render_pii(result["pii"]) if "pii" in result else []
+    if (mia := result.get("membership_inference")) is not None:
+        lines += _render_membership(mia)
+    if result.get("pending"):
+        lines.append("not measured yet: " + "; ".join(f"{k} ({v})" for k, v in result["pending"].items()))
+    return lines
+
+
+def _render_pii(pii: dict[str, Any]) -> list[str]:
     lines = [f"personal data: {pii['personal_columns']} personal and {pii['non_personal_columns']} non-personal "
              f"columns in {len(pii['locales'])} locales, {pii['rows_per_column']} values each "
              f"({pii['seconds']} s)",
@@ -55,5 +86,16 @@ def render(result: dict[str, Any]) -> list[str]:
               f"{pii['names_unseen_locale']['locales']} locales' columns recognised"]
     if pii["missed"]:
         lines.append(f"  missed columns: {', '.join(pii['missed'])}")
-    lines.append("not measured yet: " + "; ".join(f"{k} ({v})" for k, v in result["pending"].items()))
+    return lines
+
+
+def _render_membership(mia: dict[str, Any]) -> list[str]:
+    lines = [f"membership inference (loss-threshold attack AUC, 0.5: no leak; ceiling {mia['ceiling']}) "
+             f"of {mia['model_name']}:"]
+    if not mia["versions"]:
+        lines.append("  no registered version yet")
+    for v in mia["versions"]:
+        auc = "not audited (trained before the audit existed)" if v["membership_auc"] is None else \
+            f"AUC {v['membership_auc']:.4f}, advantage {v['advantage']:.4f}"
+        lines.append(f"  v{v['version']} ({v['gate_decision']}): {auc}")
     return lines

@@ -72,8 +72,8 @@ STAGE_IO: dict[str, StageIO] = {
         code=("src/accelops/training", "src/accelops/evaluation/calibration.py", "src/accelops/evaluation/metrics.py"),
         state=("checkpoints_dir", "active_run")),
     "evaluate": StageIO(
-        params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.threads"),
-        deps=("predictions", "valid_predictions", "model_dir"),
+        params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.split", "train.threads"),
+        deps=("predictions", "valid_predictions", "training_set", "model_dir"),
         reports=("evaluation_dir",), metrics=("metrics_file",),
         code=("src/accelops/evaluation",)),
     "benchmark": StageIO(

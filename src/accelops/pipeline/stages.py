@@ -252,7 +252,7 @@ def evaluate(params: Params) -> EvaluationReport:
     report = evaluate_model(test, valid, params.model_contract, params.evaluate, lay.evaluation_dir,
                             predictor.temperature, score=predictor.predict_proba,
                             fgsm=predictor.fgsm_proba if predictor.differentiable else None,
-                            seed=params.train.seed)
+                            seed=params.train.seed, members=_training_rows(params))
     write_model(report, lay.evaluation_report)
     lay.evaluation_summary.write_text(markdown_summary(report))
     write_json(report.headline(), lay.metrics_file)
@@ -262,12 +262,21 @@ def evaluate(params: Params) -> EvaluationReport:
     return report
 
 
+def _training_rows(params: Params) -> pd.DataFrame:
+    """The rows the model was fitted on (the training set's train split)."""
+    from accelops.training.split import split_rows
+
+    df = pd.read_parquet(need(params.layout.training_set, "features"))
+    return df[split_rows(df, params.dataset, params.train.split, params.train.seed) == "train"].reset_index(drop=True)
+
+
 def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
     """The accelerator benchmark of the challenger (every variant that runs here, a distilled student
     included) on the test split; writes reports/benchmark/* and serving/ (serving.json: the variants
     the serving path uses, and the student). Its online objective is an input to the promotion gate."""
+    import pyarrow.parquet as pq
+
     from accelops.serving.benchmark import run_benchmark
-    from accelops.training.split import split_rows
 
     lay = params.layout
     if not params.benchmark.enabled:
@@ -278,10 +287,10 @@ def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
         write_model(skipped, lay.benchmark_result)
         return skipped
     test = pd.read_parquet(need(lay.predictions, "train"))
-    df = pd.read_parquet(need(lay.training_set, "features"))
-    train = df[split_rows(df, params.dataset, params.train.split, params.train.seed) == "train"].reset_index(drop=True)
+    train = _training_rows(params)
+    rows = pq.ParquetFile(lay.training_set).metadata.num_rows
     return run_benchmark(lay.model_dir, test, params.model_contract, params.benchmark, lay.benchmark_dir,
-                         lay.serving_dir, train_df=train, seed=params.train.seed, data_rows=len(df))
+                         lay.serving_dir, train_df=train, seed=params.train.seed, data_rows=rows)
 
 
 def register(params: Params, reason: str = "scheduled") -> Registration:

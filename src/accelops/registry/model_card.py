@@ -49,6 +49,16 @@ def render(params: Params, decision: DecisionRecord, training: TrainingSummary, 
         lines += ["", "## Robustness (AUC drop)", "", "| perturbation | mildest | strongest |", "|---|---|---|"]
         lines += [f"| {n} | {p[0].drop:+.4f} at {p[0].strength:g} | {p[-1].drop:+.4f} at {p[-1].strength:g} |"
                   for n, p in ev.robustness.curves.items() if p]
+    lines += ["", "## Privacy (membership inference)", ""]
+    if (mia := ev.privacy) is None:
+        lines.append("Not audited: no training rows were attacked.")
+    else:
+        bound = params.register_.gate.max_membership_auc
+        lines.append(f"A {mia.attack} attack told {mia.members:,} training rows from {mia.non_members:,} test rows "
+                     f"with ROC-AUC {mia.roc_auc:.4f} (95% interval {mia.low:.4f} – {mia.high:.4f}; 0.5: nothing "
+                     f"leaks) and an advantage (best TPR − FPR) of {mia.advantage:.4f}"
+                     + (f"; the gate's ceiling is {bound}." if bound is not None else "; no ceiling in the gate.")
+                     + " A lower bound on the leak: stronger attacks exist.")
     lines += ["", "## Serving", ""]
     if benchmark is None:
         lines.append("Not benchmarked: served by the reference variant (fp32 torch eager for a network, "

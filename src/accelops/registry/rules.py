@@ -1,8 +1,9 @@
 """The promotion gate's rules, each with its value, bound and verdict.
 
 Absolute rules apply to every candidate, the first model included: floors on test ROC-AUC and
-PR-AUC, ceilings on calibration error (after temperature scaling), on the largest fairness gap and
-on the AUC drop under each perturbation's mildest strength, and the serving objective. Relative
+PR-AUC, ceilings on calibration error (after temperature scaling), on the largest fairness gap, on
+the AUC drop under each perturbation's mildest strength and on the membership-inference attack's AUC,
+and the serving objective. Relative
 rules compare the challenger with the champion re-scored on the same holdout (never numbers from
 different test sets), with a paired bootstrap (the same resamples for both models) for the
 interval of each AUC difference: the point gain must exceed `min_auc_gain` (a tie promotes only with
@@ -92,6 +93,16 @@ def absolute_rules(evaluation: EvaluationReport | None, serving: Recommendation 
             out.append(_rule("ceiling.robustness_drop", drop <= gate.max_robustness_drop, drop,
                              gate.max_robustness_drop, f"AUC drop under {worst} at {mild[worst].strength:g} "
                              f"{drop:+.4f} (ceiling {gate.max_robustness_drop})"))
+    if gate.max_membership_auc is not None:
+        mia = evaluation.privacy
+        if mia is None:
+            out.append(RuleResult(rule="ceiling.membership_auc", verdict="fail", bound=gate.max_membership_auc,
+                                  detail="missing input: no membership-inference audit in the evaluation"))
+        else:
+            out.append(_rule("ceiling.membership_auc", mia.roc_auc <= gate.max_membership_auc, mia.roc_auc,
+                             gate.max_membership_auc, f"membership attack AUC {mia.roc_auc:.4f}, 95% interval "
+                             f"[{mia.low:.4f}, {mia.high:.4f}] over {mia.members} training and {mia.non_members} "
+                             f"test rows (ceiling {gate.max_membership_auc})"))
     if serving_checked:
         if serving is None:
             out.append(RuleResult(rule="serving.online_objective", verdict="fail",

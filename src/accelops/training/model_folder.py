@@ -176,8 +176,22 @@ def load(folder: Path, device: str = "cpu") -> SavedModel:
     folder = Path(folder)
     arch = read_architecture(folder)
     network = build_model(**arch)
-    network.load_state_dict(torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True))
+    network.load_state_dict(load_weights(folder / WEIGHTS))
     return SavedModel(network.to(device).eval(), read_preprocessor(folder), arch, read_temperature(folder))
+
+
+def load_weights(path: Path) -> dict:
+    """A state dict (or checkpoint) of tensors and plain values: `torch.load(weights_only=True)`, which
+    refuses any pickled object that could run code; a refusal is a `ModelLoadError` naming the file."""
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ModelLoadError(f"{path}: not loaded: it holds objects other than tensors and plain values "
+                             f"(weights_only=True refused: {str(e).splitlines()[0]})") from None
 
 
 def read_architecture(folder: Path) -> dict:

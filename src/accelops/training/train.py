@@ -37,11 +37,11 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def _load_checkpoint(path: Path | None, fingerprint: str):
-    import torch
+    from accelops.training.model_folder import load_weights
 
     if path is None or not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_weights(path)
     if state.get("fingerprint") != fingerprint:
         log.warning("ignoring checkpoint %s: it belongs to other data or parameters", path)
         return None
