@@ -327,13 +327,18 @@ def status(as_json: bool = typer.Option(False, "--json"), params: Optional[Path]
 def audit(rows: int = typer.Option(100, "--rows", min=20, help="values per corpus column"),
           as_json: bool = typer.Option(False, "--json"),
           out: Optional[Path] = typer.Option(None, "--out", help="also write the figures to this JSON file"),
+          faults: bool = typer.Option(False, "--faults", help="also SIGKILL the training flow inside each stage "
+                                      "on a scratch copy of the project (minutes: about ten training runs)"),
           params: Optional[Path] = ParamsOpt) -> None:
     """Reliability and security figures measured now: personal-data recall and false positives per kind
-    and locale on a labelled corpus, the membership-attack AUC of every registered version; the sections
-    not built yet are named, never counted as passed."""
+    and locale on a labelled corpus, the membership-attack AUC of every registered version, and with
+    --faults the training flow killed in each stage; the sections not built yet are named, never
+    counted as passed."""
+    from accelops.config import default_params_path
     from accelops.pipeline.audit import audit as run_audit, render
 
-    result = run_audit(rows=rows, params=_params(params))
+    result = run_audit(rows=rows, params=_params(params),
+                       faults_params=(params or default_params_path()) if faults else None)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False))

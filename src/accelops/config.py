@@ -535,6 +535,8 @@ class ServeParams(_Section):
                       "`accelops serve` starts on 127.0.0.1 when PREFECT_API_URL is unset")
     stage_timeout_minutes: float = Field(180, gt=0, description="A training-flow stage running longer fails the "
                                          "run (its MLflow run FAILED, @champion unchanged)")
+    training_wait_minutes: float = Field(180, ge=0, description="A training flow waits this long for another one "
+                                         "running in the same workdir to finish, then fails with WorkdirBusy")
 
     @model_validator(mode="after")
     def _known_zone(self) -> "ServeParams":

@@ -70,3 +70,7 @@ class ServingError(AccelopsError):
 
 class ModelLoadError(AccelopsError):
     """A saved model file is not one accelops may load (unknown types in a skops file, say)."""
+
+
+class WorkdirBusy(AccelopsError):
+    """Another training flow holds the workdir longer than serve.training_wait_minutes."""

@@ -293,6 +293,12 @@ class Layout(BaseModel):
         return self.workdir / "locks" / "champion.lock"
 
     @property
+    def training_lock(self) -> Path:
+        """Held by the training flow in progress in this workdir (one at a time; the kernel frees it when
+        its process dies, however it dies)."""
+        return self.workdir / "locks" / "training.lock"
+
+    @property
     def feast_dir(self) -> Path:
         return self.workdir / "feast"
 

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from accelops import runtime as runtime_env
 from accelops.config import load_params
-from accelops.pipeline import history
+from accelops.pipeline import history, recovery
 from accelops.pipeline.summary import stage_line
 from accelops.registry import tracking
 from accelops.runtime import PROGRESS
@@ -39,6 +39,13 @@ def training_flow(data: str | None = None, params_path: str | None = None,
     """
     params = load_params(params_path)
     runtime_env.route_logs(params)      # a served run is a fresh process: its tool output to the workdir too
+    with recovery.exclusive_training(params):          # one training flow per workdir; waits for the other
+        for line in recovery.recover_interrupted(params):
+            get_run_logger().warning("an earlier training run was interrupted: %s", line)
+        return _train(params, params_path, data, reason, new_after)
+
+
+def _train(params, params_path, data, reason, new_after):
     logger = get_run_logger()
     timings: dict[str, float] = {}
     results: dict[str, object] = {}

@@ -1,0 +1,108 @@
+"""Faults: a training flow killed outright leaves nothing half-done that the next one does not repair,
+and two training flows in one workdir take turns."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from accelops.errors import WorkdirBusy
+from accelops.pipeline.recovery import exclusive_training, recover_interrupted
+
+
+def _dead_flow(params, register: bool, promote: bool = False) -> tuple[str, str | None]:
+    """What a training flow killed inside `register` leaves: its run RUNNING, its id in active_run and
+    (optionally) a version registered but never decided, perhaps already @champion."""
+    import mlflow
+
+    from accelops.registry import tracking
+
+    run_id = tracking.start_flow_run(params, "killed", "data.parquet")
+    version = None
+    if register:
+        name = params.register_.model_name
+        source = mlflow.MlflowClient().get_model_version(name, "1").source
+        version = mlflow.MlflowClient().create_model_version(name, source, run_id=run_id).version
+        if promote:
+            mlflow.MlflowClient().set_registered_model_alias(name, "champion", version)
+    return run_id, None if version is None else str(version)
+
+
+@pytest.mark.parametrize("register,promote", [(False, False), (True, False), (True, True)])
+def test_the_next_flow_closes_a_dead_run_and_never_keeps_an_undecided_version(trained_copy, register, promote):
+    from accelops.registry import tracking
+    from accelops.registry.history import for_params
+
+    params = trained_copy.params
+    client = tracking.connect(params)
+    run_id, version = _dead_flow(params, register, promote)
+    champion = for_params(params, client).current()
+    repairs = recover_interrupted(params)
+    run = client.get_run(run_id)
+    assert run.info.status == "FAILED" and run.data.tags["interrupted"] == "true"
+    assert run.data.tags["mlflow.note.content"].startswith("Interrupted: the process running this training flow")
+    assert not params.layout.active_run.exists() and recover_interrupted(params) == []     # once only
+    names = {str(v.version): v.tags for v in client.search_model_versions(f"name = '{params.register_.model_name}'")}
+    assert for_params(params, client).current() == champion
+    if register and not promote:
+        assert version not in names and repairs[-1] == f"v{version}: deleted (registered, never decided)"
+    if promote:
+        assert names[version]["gate.status"] == "PROMOTED" and "lost" in names[version]["gate.reason"]
+    assert all("gate.status" in tags for tags in names.values())
+
+
+def test_two_trainings_in_one_workdir_take_turns_and_a_killed_holder_frees_the_lock(params_path):
+    from accelops.config import load_params
+
+    params = load_params(params_path)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with exclusive_training(params):
+            held.set()
+            release.wait(10)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    held.wait(10)
+    impatient = params.model_copy(update={"serve": params.serve.model_copy(update={"training_wait_minutes": 0.01})})
+    with pytest.raises(WorkdirBusy, match=f"pid {os.getpid()} on "):
+        with exclusive_training(impatient):
+            pass
+    release.set()
+    first.join()
+    with exclusive_training(impatient):                  # free again
+        pass
+
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from accelops.config import load_params
+        from accelops.pipeline.recovery import exclusive_training
+        with exclusive_training(load_params({str(params_path)!r})):
+            print("held", flush=True)
+            time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(10)
+    started = time.monotonic()
+    with exclusive_training(impatient):                  # the kernel freed it: no stale lock
+        assert time.monotonic() - started < 1
+
+
+@pytest.mark.heavy
+def test_sigkill_inside_every_training_stage_then_a_clean_run(trained_copy):
+    from accelops.pipeline.faults import STAGES, inject
+
+    result = inject(trained_copy.path)
+    report = "\n".join(f"{f['stage']}: {f}" for f in result["faults"])
+    assert result["injected"] == len(STAGES) and result["survived"] == len(STAGES), report
+    assert [f["landed_in"] for f in result["faults"]] == list(STAGES), report
+    assert all(f["run_status_killed"] == "RUNNING" and f["run_status_recovered"] == "FAILED"
+               for f in result["faults"]), report
+    assert result["final_run"]["ok"], result["final_run"]
