@@ -14,8 +14,9 @@ from typing import Any
 PENDING = {
     "monitoring_faults": "SIGKILL inside the monitoring flow (no double-processed file, no lost prediction-log rows)",
     "dependencies_down": "the tracking server stopped mid-run, the online store locked or missing, a full disk",
-    "concurrency": "two trainings and a monitoring run on one tracking backend, SQLite and PostgreSQL (trainings "
-                   "in one workdir take turns: recovery.exclusive_training)",
+    "concurrency": "two whole trainings and a monitoring run at once on one PostgreSQL tracking server (in "
+                   "tests today: trainings in one workdir take turns, tests/reliability/test_faults.py; promotions "
+                   "racing from 6 hosts leave one champion and one event, tests/reliability/test_concurrency.py)",
     "bad_input": "one table over every entry point (today in tests: 24 training-data cases, tests/flows/"
                  "test_bad_inputs.py; params cases, bench/config_errors.py)",
     "canaries": "a sweep run by the audit (today in tests: tests/flows/test_canary.py, 0 hits)",
@@ -141,7 +142,7 @@ def _render_faults(faults: dict[str, Any]) -> list[str]:
         if not f["killed"]:
             lines.append(f"  {f['stage']:<12}{'not killed':>13}  {f['detail']}")
             continue
-        lines.append(f"  {f['stage']:<12}{f['after_s']:>11.2f} s  {f['run_status_recovered'] or '-':<7}"
+        lines.append(f"  {f['stage']:<12}{f['after_s']:>11.2f} s  {f['run_status_recovered'] or 'closed':<7}"
                      f"{f['champion_before']}->{f['champion_after']:<7}{len(f['versions_added']):<13}"
                      f"{'yes' if f['survived'] else 'NO'}")
     return lines

@@ -6,7 +6,8 @@ Every move of the alias goes through `ChampionHistory.move`: compare-and-set und
 alias must still point where the caller last saw it), then the alias, then the event. Two flows
 finishing together therefore leave exactly one champion and a consistent history; the loser gets a
 `ChampionMoved` error and records its decision as rejected. The lock is a file lock beside the
-local store (one machine); a shared tracking server needs a lock that spans hosts (not built yet).
+local store (one machine), or, when the server profile's PostgreSQL is configured (monitor.ledger_url),
+a PostgreSQL advisory lock on the model's name, which spans every host that shares the tracking server.
 """
 
 from __future__ import annotations
@@ -49,9 +50,22 @@ def actor() -> str:
 
 
 class ChampionHistory:
-    def __init__(self, client, model_name: str, experiment: str, artifact_root: Path, lock_file: Path):
+    def __init__(self, client, model_name: str, experiment: str, artifact_root: Path, lock_file: Path,
+                 lock_url: str | None = None):
         self.client, self.name = client, model_name
         self.experiment, self.artifact_root, self.lock_file = f"{experiment}-champion-history", artifact_root, lock_file
+        self.lock_url = lock_url if lock_url and lock_url.startswith("postgresql") else None
+
+    def _lock(self):
+        """The compare-and-set's lock: across hosts through PostgreSQL, else this machine's file lock."""
+        if self.lock_url:
+            from accelops.registry.locks import advisory_lock
+
+            return advisory_lock(self.lock_url, f"accelops.champion:{self.name}", timeout_s=120)
+        from filelock import FileLock
+
+        self.lock_file.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.lock_file), timeout=120)
 
     def current(self) -> str | None:
         from mlflow.exceptions import MlflowException
@@ -64,10 +78,7 @@ class ChampionHistory:
     def move(self, to_version: str, action: Action, reason: str, expected_from: str | None,
              decision_status: str | None = None, who: str | None = None) -> ChampionEvent:
         """Point @champion at `to_version` if it still points at `expected_from`, and record the event."""
-        from filelock import FileLock
-
-        self.lock_file.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.lock_file), timeout=120):
+        with self._lock():
             found = self.current()
             if found != expected_from:
                 raise ChampionMoved(f"{self.name}: @champion is v{found}, not v{expected_from} as when the decision "
@@ -118,7 +129,7 @@ def for_params(params, client=None) -> ChampionHistory:
     client = client or tracking.connect(params)
     lay = params.layout
     return ChampionHistory(client, params.register_.model_name, params.register_.experiment, lay.mlflow_artifacts,
-                           lay.champion_lock)
+                           lay.champion_lock, lock_url=params.monitor.ledger_url)
 
 
 def _passed(history: ChampionHistory, version: str) -> bool:

@@ -1,0 +1,111 @@
+"""Concurrency: promotions racing from several hosts (separate workdirs, one tracking server on
+PostgreSQL) leave exactly one champion and one history event; the lock is PostgreSQL's, held across
+processes and freed when its holder dies."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from backends import postgres_database, mlflow_server, require_services
+
+RACERS = 6
+
+
+def _racer(url: str, lock_url: str | None, folder, version: str, start_at: float) -> subprocess.Popen:
+    """A process that stands for one host: its own workdir (file lock), the shared server."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from mlflow import MlflowClient
+        from accelops.registry.history import ChampionHistory, ChampionMoved
+        history = ChampionHistory(MlflowClient({url!r}), "racer", "race", Path({str(folder)!r}) / "artifacts",
+                                  Path({str(folder)!r}) / "locks" / "champion.lock", lock_url={lock_url!r})
+        history.current()                             # connections warm before the start
+        time.sleep(max(0.0, {start_at!r} - time.time()))
+        try:
+            history.move({version!r}, "promote", "race", expected_from=None)
+            print("won")
+        except ChampionMoved:
+            print("lost")
+        """)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _race(url: str, lock_url: str | None, tmp_path, versions: list[str]) -> list[str]:
+    start_at = time.time() + 8
+    procs = [_racer(url, lock_url, tmp_path / f"host{i}", v, start_at) for i, v in enumerate(versions)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]
+    return [out.strip() for out, _ in outs]
+
+
+@pytest.fixture
+def server(tmp_path):
+    require_services()
+    with postgres_database() as store, postgres_database("accelops_lock") as lock_db, \
+            mlflow_server(store, tmp_path / "served") as url:
+        from mlflow import MlflowClient
+
+        client = MlflowClient(url)
+        client.create_registered_model("racer")
+        run = client.create_run(client.create_experiment("race-models"))
+        versions = [client.create_model_version("racer", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id).version
+                    for _ in range(RACERS)]
+        yield url, lock_db, client, [str(v) for v in versions]
+
+
+def test_promotions_racing_from_several_hosts_leave_one_champion_and_one_event(server, tmp_path):
+    from accelops.registry.history import ChampionHistory
+
+    url, lock_db, client, versions = server
+    outcome = _race(url, lock_db, tmp_path, versions)
+    assert sorted(outcome) == ["lost"] * (RACERS - 1) + ["won"], outcome
+    winner = versions[outcome.index("won")]
+    history = ChampionHistory(client, "racer", "race", tmp_path / "artifacts", tmp_path / "lock", lock_url=lock_db)
+    assert history.current() == winner
+    assert [(e.from_version, e.to_version) for e in history.events()] == [(None, winner)]
+
+
+def _holder(lock_db: str, hold_s: float) -> subprocess.Popen:
+    """Another host in the middle of a promotion: holds the champion lock `hold_s`, prints when it let go."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from accelops.registry.locks import advisory_lock
+        with advisory_lock({lock_db!r}, "accelops.champion:racer"):
+            print("held", flush=True)
+            time.sleep({hold_s!r})
+            print(time.time(), flush=True)
+        time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_promotion_waits_for_another_hosts_lock_and_a_dead_holder_frees_it(server, tmp_path):
+    """A different workdir (its own file lock) still waits: the lock is PostgreSQL's, not the machine's."""
+    from accelops.errors import RegistryError
+    from accelops.registry.history import ChampionHistory
+    from accelops.registry.locks import advisory_lock
+
+    url, lock_db, client, versions = server
+    other_host = ChampionHistory(client, "racer", "race", tmp_path / "artifacts", tmp_path / "elsewhere" / "lock",
+                                 lock_url=lock_db)
+    holder = _holder(lock_db, 2.0)
+    other_host.move(versions[0], "promote", "after the other host", expected_from=None)
+    moved_at = time.time()
+    released_at = float(holder.stdout.readline())
+    holder.kill()
+    holder.wait(10)
+    assert moved_at >= released_at and other_host.current() == versions[0]
+
+    holder = _holder(lock_db, 60)
+    with pytest.raises(RegistryError, match="still held by another process after 0.5 s"):
+        with advisory_lock(lock_db, "accelops.champion:racer", timeout_s=0.5):
+            pass
+    holder.kill()                                        # dies holding it: the server frees it with the connection
+    holder.wait(10)
+    time.sleep(0.5)
+    with advisory_lock(lock_db, "accelops.champion:racer", timeout_s=5):
+        pass
