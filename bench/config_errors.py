@@ -20,11 +20,10 @@ import yaml
 from _results import RESULTS, emit
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests" / "unit"), str(REPO / "tests")]
 
 
 def main() -> int:
-    from test_config import CASES
+    from accelops.pipeline.bad_inputs import PARAMS_CASES as CASES
 
     from accelops.config import load_params
     from accelops.errors import ConfigError

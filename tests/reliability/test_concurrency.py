@@ -41,25 +41,30 @@ def _race(url: str, lock_url: str | None, tmp_path, versions: list[str]) -> list
     return [out.strip() for out, _ in outs]
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One MLflow server on PostgreSQL and a lock database for the module's tests."""
     require_services()
     with postgres_database() as store, postgres_database("accelops_lock") as lock_db, \
-            mlflow_server(store, tmp_path / "served") as url:
+            mlflow_server(store, tmp_path_factory.mktemp("served")) as url:
         from mlflow import MlflowClient
 
-        client = MlflowClient(url)
-        client.create_registered_model("racer")
-        run = client.create_run(client.create_experiment("race-models"))
-        versions = [client.create_model_version("racer", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id).version
-                    for _ in range(RACERS)]
-        yield url, lock_db, client, [str(v) for v in versions]
+        yield url, lock_db, MlflowClient(url)
+
+
+def _model(client, name: str) -> list[str]:
+    """A registered model with RACERS versions and no champion."""
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment(f"{name}-models"))
+    return [str(client.create_model_version(name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id).version)
+            for _ in range(RACERS)]
 
 
 def test_promotions_racing_from_several_hosts_leave_one_champion_and_one_event(server, tmp_path):
     from accelops.registry.history import ChampionHistory
 
-    url, lock_db, client, versions = server
+    url, lock_db, client = server
+    versions = _model(client, "racer")
     outcome = _race(url, lock_db, tmp_path, versions)
     assert sorted(outcome) == ["lost"] * (RACERS - 1) + ["won"], outcome
     winner = versions[outcome.index("won")]
@@ -73,7 +78,7 @@ def _holder(lock_db: str, hold_s: float) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
         from accelops.registry.locks import advisory_lock
-        with advisory_lock({lock_db!r}, "accelops.champion:racer"):
+        with advisory_lock({lock_db!r}, "accelops.champion:waiter"):
             print("held", flush=True)
             time.sleep({hold_s!r})
             print(time.time(), flush=True)
@@ -89,8 +94,9 @@ def test_a_promotion_waits_for_another_hosts_lock_and_a_dead_holder_frees_it(ser
     from accelops.registry.history import ChampionHistory
     from accelops.registry.locks import advisory_lock
 
-    url, lock_db, client, versions = server
-    other_host = ChampionHistory(client, "racer", "race", tmp_path / "artifacts", tmp_path / "elsewhere" / "lock",
+    url, lock_db, client = server
+    versions = _model(client, "waiter")
+    other_host = ChampionHistory(client, "waiter", "race", tmp_path / "artifacts", tmp_path / "elsewhere" / "lock",
                                  lock_url=lock_db)
     holder = _holder(lock_db, 2.0)
     other_host.move(versions[0], "promote", "after the other host", expected_from=None)
@@ -102,10 +108,10 @@ def test_a_promotion_waits_for_another_hosts_lock_and_a_dead_holder_frees_it(ser
 
     holder = _holder(lock_db, 60)
     with pytest.raises(RegistryError, match="still held by another process after 0.5 s"):
-        with advisory_lock(lock_db, "accelops.champion:racer", timeout_s=0.5):
+        with advisory_lock(lock_db, "accelops.champion:waiter", timeout_s=0.5):
             pass
     holder.kill()                                        # dies holding it: the server frees it with the connection
     holder.wait(10)
     time.sleep(0.5)
-    with advisory_lock(lock_db, "accelops.champion:racer", timeout_s=5):
+    with advisory_lock(lock_db, "accelops.champion:waiter", timeout_s=5):
         pass

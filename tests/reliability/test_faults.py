@@ -108,3 +108,20 @@ def test_sigkill_inside_every_training_stage_then_a_clean_run(trained_copy):
     assert all(f["landed_in"] == f["stage"] for f in inside), report
     assert all(f["run_status_killed"] == "RUNNING" and f["run_status_recovered"] == "FAILED" for f in inside), report
     assert result["final_run"]["ok"], result["final_run"]
+
+
+@pytest.mark.heavy
+def test_the_bad_input_catalogue_stops_every_case_at_each_entry_point_and_passes_clean_input(tmp_path):
+    from accelops.config import load_params
+    from accelops.data.generator import generate
+    from accelops.pipeline.bad_inputs import run_catalogue
+    from helpers import write_params
+
+    path = write_params(tmp_path / "project")
+    history = load_params(path).layout.history
+    generate(3000, 60, "2026-06-01", seed=5).frame.to_parquet(history)
+    result = run_catalogue(path)["entry_points"]
+    assert {e: (r["tried"], r["rejected"]) for e, r in result.items()} == {
+        "params.yaml": (29, 29), "training data": (26, 26), "monitoring batch": (24, 24)}, result
+    assert all(r["clean_accepted"] is True for r in result.values()), result
+    assert not (tmp_path / "project" / "work").exists()          # the catalogue ran on a scratch copy

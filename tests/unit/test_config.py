@@ -2,6 +2,7 @@ import pytest
 
 from accelops.config import load_params, parse_params
 from accelops.errors import ConfigError
+from accelops.pipeline.bad_inputs import PARAMS_CASES
 from helpers import REPO
 
 
@@ -20,61 +21,9 @@ def _raw():
     return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-# (what is wrong, how the demo's params.yaml is broken, the key the error names, what it says); also the
-# catalogue `bench/config_errors.py` prints (bench/results/config_errors.md)
-CASES = [
-    ("epochs not positive", lambda r: r["train"].update(epochs=0), "train.epochs", "greater than 0"),
-    ("epochs not a number", lambda r: r["train"].update(epochs="ten"), "train.epochs", "valid integer"),
-    ("split not summing to 1", lambda r: r["train"].update(split=[0.5, 0.2, 0.2]), "train", "sum"),
-    ("misspelt key", lambda r: r["train"].update(epoch=3), "train.epoch", "Extra inputs"),
-    ("unknown section", lambda r: r.update(trainer={"epochs": 3}), "trainer", "Extra inputs"),
-    ("slice not categorical", lambda r: r["dataset"].update(slices=["email"]), "dataset.slices",
-     "slices must be categorical"),
-    ("PII column also a feature", lambda r: r["dataset"].update(pii=["plan"]), "dataset.pii",
-     "PII columns can never be features"),
-    ("feature both numeric and categorical", lambda r: r["dataset"]["categorical_features"].update(
-        tenure_months=["a"]), "dataset.categorical_features", "declared both numeric and categorical: ['tenure_months']"),
-    ("label is also the id", lambda r: r["dataset"].update(label="customer_id"), "dataset.label",
-     "three different columns"),
-    ("range min above max", lambda r: r["dataset"]["numeric_features"].update(tenure_months=[10, 1]),
-     "dataset.numeric_features.tenure_months", "min 10.0 > max 1.0"),
-    ("no contract at all", lambda r: r.pop("dataset"), "dataset", "Field required"),
-    ("positive label a list", lambda r: r["dataset"].update(positive_label=[1]), "dataset.positive_label",
-     "valid integer"),
-    ("unknown derived key", lambda r: r["dataset"].update(derive_keys=["label"]), "dataset.derive_keys.0",
-     "'entity_id' or 'timestamp'"),
-    ("unknown PII policy", lambda r: r["pii"].update(policy="encrypt"), "pii.policy", "'drop' or 'hash'"),
-    ("feature in two views", lambda r: r["features"]["views"]["customer_usage"]["features"].append("plan"),
-     "features.views", "each feature belongs to one view; in several: ['plan']"),
-    ("feature in no view", lambda r: r["features"]["views"]["customer_usage"]["features"].remove("late_payments"),
-     "features.views", "features in no view: ['late_payments']"),
-    ("view naming a missing column", lambda r: r["features"]["views"]["customer_usage"]["features"].append("email"),
-     "features.views", "neither contract features nor windowed aggregates: ['email']"),
-    ("window over a categorical", lambda r: r["features"]["windows"].update(mean=["plan"]), "features.windows.mean",
-     "must be numeric contract features; unknown: ['plan']"),
-    ("invariance column missing", lambda r: r["evaluate"]["invariance"].update(columns=["gone"]),
-     "evaluate.invariance.columns", "must be contract columns (not the label); unknown: ['gone']"),
-    ("sensitive column missing", lambda r: r["evaluate"].update(sensitive=["gender"]), "evaluate.sensitive",
-     "must be categorical features; unknown: ['gender']"),
-    ("directional feature missing", lambda r: r["evaluate"]["directional"].append(
-        {"feature": "income", "delta": 1, "direction": "up"}), "evaluate.directional",
-     "features must be numeric features; unknown: ['income']"),
-    ("window days repeated", lambda r: r["features"]["windows"].update(days=[7, 7]), "features.windows",
-     "distinct positive"),
-    ("windows changed, views not", lambda r: r["features"]["windows"].update(days=[7, 14]), "features.views",
-     "neither contract features nor windowed aggregates: ['data_usage_gb_mean_30d',"),
-    ("aggregate in no view", lambda r: r["features"]["views"]["customer_usage_windows"]["features"].remove(
-        "events_30d"), "features.views", "features in no view: ['events_30d']"),
-    ("view TTL zero", lambda r: r["features"]["views"]["customer_usage"].update(ttl_days=0),
-     "features.views.customer_usage.ttl_days", "greater than 0"),
-    ("gate costs half set", lambda r: r["evaluate"].update(cost_fp=1.0), "evaluate",
-     "set both cost_fp and cost_fn"),
-    ("retrain k above n", lambda r: r["monitor"]["policy"].update(k=4), "monitor.policy", "k (4) cannot exceed n (3)"),
-    ("server profile on embedded backends", lambda r: r.update(profile="server"), "features.registry",
-     "profile server needs Feast's SQL registry URL"),
-    ("password in a URL", lambda r: r["monitor"].update(ledger_url="postgresql+psycopg://u:secret@db/x"),
-     "monitor.ledger_url", "a password in a URL would be stored and logged: use PGPASSWORD"),
-]
+# (what is wrong, how the demo's params.yaml is broken, the key the error names, what it says): the
+# library's catalogue, also run by `accelops audit --bad-input` and bench/config_errors.py
+CASES = PARAMS_CASES
 
 
 @pytest.mark.parametrize("mutate, key, problem", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

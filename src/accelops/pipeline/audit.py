@@ -17,12 +17,13 @@ PENDING = {
     "concurrency": "two whole trainings and a monitoring run at once on one PostgreSQL tracking server (in "
                    "tests today: trainings in one workdir take turns, tests/reliability/test_faults.py; promotions "
                    "racing from 6 hosts leave one champion and one event, tests/reliability/test_concurrency.py)",
-    "bad_input": "one table over every entry point (today in tests: 24 training-data cases, tests/flows/"
-                 "test_bad_inputs.py; params cases, bench/config_errors.py)",
+    "bad_input_more": "bad CLI arguments, entity ids for `accelops predict` and label files in the table (the "
+                      "table has params.yaml, training data and monitoring batches)",
     "canaries": "a sweep run by the audit (today in tests: tests/flows/test_canary.py, 0 hits)",
 }
 NOT_RUN = {"training_faults": "SIGKILL inside each training stage: run `accelops audit --faults` (about ten "
-                              "training runs on a scratch copy of the project)"}
+                              "training runs on a scratch copy of the project)",
+           "bad_input": "the bad-input catalogue per entry point: run `accelops audit --bad-input` (a minute or two)"}
 
 
 def pii_figures(rows: int = 100, seed: int = 0) -> dict[str, Any]:
@@ -77,15 +78,20 @@ def fault_figures(params_path) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def audit(rows: int = 100, seed: int = 0, params=None, faults_params=None) -> dict[str, Any]:
+def audit(rows: int = 100, seed: int = 0, params=None, faults_params=None, bad_input_params=None) -> dict[str, Any]:
     """The figures: PII always; membership inference with `params`; training faults with `faults_params`
-    (a params.yaml path: minutes)."""
+    and the bad-input catalogue with `bad_input_params` (params.yaml paths: minutes each)."""
+    from accelops.pipeline.bad_inputs import run_catalogue
+
     result: dict[str, Any] = {"pii": pii_figures(rows, seed)}
     if params is not None:
         result["membership_inference"] = membership_figures(params)
+    if bad_input_params is not None:
+        result["bad_input"] = run_catalogue(bad_input_params)
     if faults_params is not None:
         result["training_faults"] = fault_figures(faults_params)
-    return result | {"pending": PENDING | ({} if faults_params is not None else NOT_RUN)}
+    not_run = {k: v for k, v in NOT_RUN.items() if k not in result}
+    return result | {"pending": PENDING | not_run}
 
 
 def render(result: dict[str, Any]) -> list[str]:
@@ -93,6 +99,8 @@ def render(result: dict[str, Any]) -> list[str]:
     lines = _render_pii(result["pii"]) if "pii" in result else []
     if (mia := result.get("membership_inference")) is not None:
         lines += _render_membership(mia)
+    if (bad := result.get("bad_input")) is not None:
+        lines += _render_bad_input(bad)
     if (faults := result.get("training_faults")) is not None:
         lines += _render_faults(faults)
     if result.get("pending"):
@@ -145,4 +153,15 @@ def _render_faults(faults: dict[str, Any]) -> list[str]:
         lines.append(f"  {f['stage']:<12}{f['after_s']:>11.2f} s  {f['run_status_recovered'] or 'closed':<7}"
                      f"{f['champion_before']}->{f['champion_after']:<7}{len(f['versions_added']):<13}"
                      f"{'yes' if f['survived'] else 'NO'}")
+    return lines
+
+
+def _render_bad_input(bad: dict[str, Any]) -> list[str]:
+    lines = [f"bad input (each case must stop with a typed error naming the file, key, column and rule; "
+             f"{bad['seconds']} s):", f"  {'entry point':<18}{'tried':>6}{'rejected':>10}{'n/a':>5}"]
+    for entry, row in bad["entry_points"].items():
+        clean = row["clean_accepted"]
+        lines.append(f"  {entry:<18}{row['tried']:>6}{row['rejected']:>10}{row['not_applicable']:>5}"
+                     + ("" if clean is True else f"  the clean input was NOT accepted: {clean}" if clean else ""))
+        lines += [f"    missed: {m['case']}: {m['message']}" for m in row["missed"]]
     return lines

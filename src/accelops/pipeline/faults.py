@@ -157,10 +157,12 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
         left = {v: info for v, info in after["versions"].items() if v not in before["versions"]}
         undecided = [v for v, info in after["versions"].items() if not info["status"]]
         status_after = _run_status(after["client"], run_id)
-        # no open run at the kill: the flow had closed its run (FINISHED) before the signal landed
+        # no run left RUNNING: FAILED by the recovery, or FINISHED by the flow itself just before the signal
+        # landed; no run at all when the kill came before the flow opened one
         survived = bool(champion_ok and len(left) <= 1 and not undecided and not params.layout.active_run.exists()
-                        and (status_after == "FAILED" or run_id is None))
-        faults.append({"stage": stage, "killed": True, "landed_in": landed if run_id else "after the flow closed its run",
+                        and status_after != "RUNNING")
+        faults.append({"stage": stage, "killed": True, "landed_in": landed if run_id else "after the flow closed its run" if landed == "after the last stage"
+                       else "before the flow opened its run",
                        "after_s": round(delay, 2),
                        "run_status_killed": status_killed, "run_status_recovered": status_after,
                        "champion_before": before["champion"], "champion_after": after["champion"],
