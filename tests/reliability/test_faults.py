@@ -125,3 +125,21 @@ def test_the_bad_input_catalogue_stops_every_case_at_each_entry_point_and_passes
         "params.yaml": (29, 29), "training data": (26, 26), "monitoring batch": (24, 24)}, result
     assert all(r["clean_accepted"] is True for r in result.values()), result
     assert not (tmp_path / "project" / "work").exists()          # the catalogue ran on a scratch copy
+
+
+@pytest.mark.heavy
+def test_sigkill_inside_the_monitoring_flow_loses_and_repeats_nothing(trained_copy):
+    from accelops.data.generator import continuing_customers, generate
+    from accelops.pipeline.faults import inject_monitoring
+
+    params = trained_copy.params
+    params.landing.mkdir(parents=True, exist_ok=True)
+    customers = continuing_customers(2000, 7, params.generate.rows, params.generate.days)
+    batches = []
+    for i, start in enumerate(("2026-08-01", "2026-08-08", "2026-08-15")):
+        batches.append(params.landing / f"window_{i}.parquet")
+        generate(2000, 7, start, seed=40 + i, customers=customers).frame.to_parquet(batches[-1])
+    result = inject_monitoring(trained_copy.path, batches)
+    assert result["killed"] and "claimed" in result["states_at_kill"].values(), result
+    assert result["survived"], result
+    assert [f["windows"] for f in result["files"]] == [1, 1, 1] and result["claims_left"] == 0

@@ -86,3 +86,38 @@ def test_a_tampered_weights_file_is_refused_before_any_code_runs(trained, tmp_pa
         with pytest.raises(ModelLoadError, match=f"{WEIGHTS}: not loaded"):
             loader()
     assert not _RunsCode.marker.exists()
+
+
+def test_the_canary_sweep_finds_a_value_in_a_table_a_database_or_a_log(tmp_path):
+    import sqlite3
+
+    import pandas as pd
+
+    from accelops.pipeline.canaries import fresh_canaries, sweep
+
+    CANARIES = fresh_canaries()
+    assert sweep([tmp_path], CANARIES)["leaks"] == {} and fresh_canaries() != CANARIES
+    pd.DataFrame({"note": ["ok", f"call {CANARIES[2]}"], "n": [1, 2]}).to_parquet(tmp_path / "t.parquet")
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute("create table tags (value text)")
+        db.execute("insert into tags values (?)", (f"owner {CANARIES[1]}",))
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "run.log").write_text(f"user {CANARIES[0]} logged in\n")
+    found = sweep([tmp_path], CANARIES)
+    assert found["files"] == 3 and {Path(k).name: v for k, v in found["leaks"].items()} == {
+        "t.parquet": [CANARIES[2]], "store.db": [CANARIES[1]], "run.log": [CANARIES[0]]}
+
+
+@pytest.mark.heavy
+def test_the_audits_canary_run_plants_trains_and_finds_nothing(tmp_path):
+    from accelops.config import load_params
+    from accelops.data.generator import generate
+    from accelops.pipeline.canaries import canary_run
+    from helpers import write_params
+
+    path = write_params(tmp_path / "project")
+    generate(3000, 60, "2026-06-01", seed=5).frame.to_parquet(load_params(path).layout.history)
+    result = canary_run(path)
+    assert result["planted"] == 3 and result["flow_exit_code"] == 0, result
+    assert result["files"] > 50 and result["hits"] == 0, result
+    assert not (tmp_path / "project" / "work").exists()              # a scratch copy, removed after

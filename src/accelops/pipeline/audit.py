@@ -12,18 +12,18 @@ import time
 from typing import Any
 
 PENDING = {
-    "monitoring_faults": "SIGKILL inside the monitoring flow (no double-processed file, no lost prediction-log rows)",
     "dependencies_down": "the tracking server stopped mid-run, the online store locked or missing, a full disk",
     "concurrency": "two whole trainings and a monitoring run at once on one PostgreSQL tracking server (in "
                    "tests today: trainings in one workdir take turns, tests/reliability/test_faults.py; promotions "
                    "racing from 6 hosts leave one champion and one event, tests/reliability/test_concurrency.py)",
     "bad_input_more": "bad CLI arguments, entity ids for `accelops predict` and label files in the table (the "
                       "table has params.yaml, training data and monitoring batches)",
-    "canaries": "a sweep run by the audit (today in tests: tests/flows/test_canary.py, 0 hits)",
 }
 NOT_RUN = {"training_faults": "SIGKILL inside each training stage: run `accelops audit --faults` (about ten "
                               "training runs on a scratch copy of the project)",
-           "bad_input": "the bad-input catalogue per entry point: run `accelops audit --bad-input` (a minute or two)"}
+           "bad_input": "the bad-input catalogue per entry point: run `accelops audit --bad-input` (a minute or two)",
+           "canaries": "canaries planted in the PII columns, a training run, every file swept: run `accelops audit "
+                       "--canaries` (one training run)"}
 
 
 def pii_figures(rows: int = 100, seed: int = 0) -> dict[str, Any]:
@@ -60,17 +60,36 @@ def membership_figures(params) -> dict[str, Any]:
 
 
 def fault_figures(params_path) -> dict[str, Any]:
-    """`faults.inject` over every training stage, on a scratch copy of the project (deleted after)."""
+    """`faults.inject` over every training stage, then `faults.inject_monitoring` over three landed windows
+    (demo contract only: they come from its generator), on a scratch copy of the project (deleted after)."""
     import shutil
+
+    import pandas as pd
     import tempfile
     from pathlib import Path
 
-    from accelops.pipeline.faults import inject, scratch_project
+    from accelops.config import load_params
+    from accelops.data.generator import continuing_customers, generate
+    from accelops.pipeline.bad_inputs import demo_contract
+    from accelops.pipeline.faults import inject, inject_monitoring, scratch_project
 
     folder = Path(tempfile.mkdtemp(prefix="accelops-faults-"))
     try:
         started = time.perf_counter()
-        out = inject(scratch_project(Path(params_path), folder), out_dir=folder / "logs")
+        scratch = scratch_project(Path(params_path), folder)
+        out = inject(scratch, out_dir=folder / "logs")
+        params = load_params(scratch)
+        if demo_contract(params):               # landed windows of the demo's generator (after training: a champion)
+            params.landing.mkdir(parents=True, exist_ok=True)
+            g = params.generate
+            customers = continuing_customers(2000, 7, g.rows, g.days)
+            end = pd.Timestamp(g.start) + pd.Timedelta(days=g.days)
+            batches = []
+            for i in range(3):
+                batches.append(params.landing / f"fault_window_{i}.parquet")
+                start = (end + pd.Timedelta(days=7 * i)).strftime("%Y-%m-%d")
+                generate(2000, 7, start, seed=40 + i, customers=customers).frame.to_parquet(batches[-1])
+            out["monitoring"] = inject_monitoring(scratch, batches, out_dir=folder / "logs")
         out["seconds"] = round(time.perf_counter() - started, 1)
         out.pop("logs")
         return out
@@ -78,16 +97,21 @@ def fault_figures(params_path) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def audit(rows: int = 100, seed: int = 0, params=None, faults_params=None, bad_input_params=None) -> dict[str, Any]:
-    """The figures: PII always; membership inference with `params`; training faults with `faults_params`
-    and the bad-input catalogue with `bad_input_params` (params.yaml paths: minutes each)."""
+def audit(rows: int = 100, seed: int = 0, params=None, faults_params=None, bad_input_params=None,
+          canaries_params=None) -> dict[str, Any]:
+    """The figures: PII always; membership inference with `params`; training faults with `faults_params`,
+    the bad-input catalogue with `bad_input_params` and the canary sweep with `canaries_params`
+    (params.yaml paths: minutes each)."""
     from accelops.pipeline.bad_inputs import run_catalogue
+    from accelops.pipeline.canaries import canary_run
 
     result: dict[str, Any] = {"pii": pii_figures(rows, seed)}
     if params is not None:
         result["membership_inference"] = membership_figures(params)
     if bad_input_params is not None:
         result["bad_input"] = run_catalogue(bad_input_params)
+    if canaries_params is not None:
+        result["canaries"] = canary_run(canaries_params)
     if faults_params is not None:
         result["training_faults"] = fault_figures(faults_params)
     not_run = {k: v for k, v in NOT_RUN.items() if k not in result}
@@ -101,6 +125,12 @@ def render(result: dict[str, Any]) -> list[str]:
         lines += _render_membership(mia)
     if (bad := result.get("bad_input")) is not None:
         lines += _render_bad_input(bad)
+    if (c := result.get("canaries")) is not None:
+        lines.append(f"canaries: {c['planted']} planted ({', '.join(c.get('columns', []))}, {c.get('rows_planted')} rows "
+                     f"each), training run exit {c.get('flow_exit_code')}, {c.get('files')} files "
+                     f"({c.get('megabytes')} MB) and the console searched: {c.get('hits')} hit(s)"
+                     + "".join(f"\n    leak: {f}: {v}" for f, v in c.get("leaks", {}).items())
+                     if c.get("planted") else f"canaries: {c.get('detail')}")
     if (faults := result.get("training_faults")) is not None:
         lines += _render_faults(faults)
     if result.get("pending"):
@@ -153,6 +183,12 @@ def _render_faults(faults: dict[str, Any]) -> list[str]:
         lines.append(f"  {f['stage']:<12}{f['after_s']:>11.2f} s  {f['run_status_recovered'] or 'closed':<7}"
                      f"{f['champion_before']}->{f['champion_after']:<7}{len(f['versions_added']):<13}"
                      f"{'yes' if f['survived'] else 'NO'}")
+    if (mon := faults.get("monitoring")) is not None:
+        files = mon["files"]
+        lines.append(f"monitoring fault (SIGKILL while the flow worked on the second of {len(files)} landed files, then "
+                     f"a rerun): {'survived' if mon['survived'] else 'NOT survived'}: "
+                     + ", ".join(f"{f['file']} {f['state']} {f['windows']} window(s) {f['rows_logged']}/{f['rows']} "
+                                 "rows logged" for f in files))
     return lines
 
 

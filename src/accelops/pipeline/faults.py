@@ -33,11 +33,11 @@ def _accelops() -> str:
 
 
 class _Flow:
-    """`accelops run training` in its own process group; its output lines collected as they come."""
+    """`accelops run FLOW` in its own process group; its output lines collected as they come."""
 
-    def __init__(self, params_path: Path, log: Path):
+    def __init__(self, params_path: Path, log: Path, flow: str = "training"):
         self.log = log.open("a")
-        self.proc = subprocess.Popen([_accelops(), "run", "training", "--params", str(params_path)],
+        self.proc = subprocess.Popen([_accelops(), "run", flow, "--params", str(params_path)],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True, env=os.environ.copy())
         self.lines: list[str] = []
@@ -178,3 +178,46 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
             "survived": sum(f["survived"] for f in faults), "final_run": {"exit_code": code, "ok": final_ok,
                                                                            "versions_added": sorted(added, key=int)},
             "logs": str(out_dir)}
+
+
+def inject_monitoring(params_path: Path, batches: Sequence[Path], out_dir: Path | None = None,
+                      timeout_s: float = 900) -> dict[str, Any]:
+    """The monitoring flow over `batches` (already landed, not yet processed) SIGKILLed while it works
+    on the second one (its first prediction log written), then run again. Every file must end processed
+    exactly once: `done` in the ledger, one window per file content, one prediction log per file with
+    exactly its rows, and no claim left behind."""
+    from accelops.pipeline.batch_stages import open_ledger
+
+    params = load_params(params_path)
+    lay = params.layout
+    out_dir = out_dir or lay.reports / "faults"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    flow = _Flow(params_path, out_dir / "kill_monitoring.log", flow="monitoring")
+    deadline = time.monotonic() + timeout_s
+    while not lay.prediction_log(batches[0]).exists() and flow.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed = flow.proc.poll() is None
+    if killed:
+        time.sleep(1.0)                                 # into the next file's work
+        flow.kill()
+    else:
+        flow.finish(timeout_s)
+    at_kill = {Path(f.path).name: f.state for f in open_ledger(params).all()}
+    code = _Flow(params_path, out_dir / "rerun_monitoring.log", flow="monitoring").finish(timeout_s)
+    import pandas as pd
+
+    ledger = open_ledger(params)
+    files = {Path(f.path).name: f for f in ledger.all()}
+    windows = [w.key for w in ledger.windows()]
+    per_file = []
+    for batch in batches:
+        f = files.get(batch.name)
+        logged = lay.prediction_log(batch)
+        rows_in, rows_logged = len(pd.read_parquet(batch)), len(pd.read_parquet(logged)) if logged.exists() else 0
+        per_file.append({"file": batch.name, "state": f.state if f else None, "attempts": f.attempts if f else 0,
+                         "windows": windows.count(f.sha256) if f else 0, "rows": rows_in, "rows_logged": rows_logged,
+                         "ok": bool(f and f.state == "done" and windows.count(f.sha256) == 1 and rows_in == rows_logged)})
+    return {"killed": killed, "states_at_kill": at_kill, "rerun_exit_code": code, "files": per_file,
+            "claims_left": sum(f.state == "claimed" for f in files.values()),
+            "survived": bool(killed and code == 0 and all(p["ok"] for p in per_file)
+                             and not any(f.state == "claimed" for f in files.values()))}
