@@ -185,8 +185,10 @@ def _render_faults(faults: dict[str, Any]) -> list[str]:
                      f"{'yes' if f['survived'] else 'NO'}")
     if (mon := faults.get("monitoring")) is not None:
         files = mon["files"]
-        lines.append(f"monitoring fault (SIGKILL while the flow worked on the second of {len(files)} landed files, then "
-                     f"a rerun): {'survived' if mon['survived'] else 'NOT survived'}: "
+        at_kill = ", ".join(f"{k} {v}" for k, v in mon["states_at_kill"].items())
+        lines.append(f"monitoring fault (SIGKILL 1 s after the first of {len(files)} landed files' prediction log was "
+                     f"written; ledger at the kill: {at_kill}; then a rerun): "
+                     f"{'survived' if mon['survived'] else 'NOT survived'}: "
                      + ", ".join(f"{f['file']} {f['state']} {f['windows']} window(s) {f['rows_logged']}/{f['rows']} "
                                  "rows logged" for f in files))
     return lines

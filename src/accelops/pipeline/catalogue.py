@@ -82,7 +82,8 @@ STAGE_IO: dict[str, StageIO] = {
         code=("src/accelops/serving",)),
     "register": StageIO(
         params=("dataset", "features", "register", "benchmark.enabled", "benchmark.gate",
-                "evaluate.min_slice_support", "evaluate.sensitive", "train.seed", "train.split"),
+                "evaluate.min_slice_support", "evaluate.sensitive", "train.seed", "train.split",
+                "monitor.ledger_url"),
         deps=("evaluation_dir", "metrics_file", "training_summary", "training_curves", "validation_report",
               "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),

@@ -182,8 +182,9 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
 
 def inject_monitoring(params_path: Path, batches: Sequence[Path], out_dir: Path | None = None,
                       timeout_s: float = 900) -> dict[str, Any]:
-    """The monitoring flow over `batches` (already landed, not yet processed) SIGKILLed while it works
-    on the second one (its first prediction log written), then run again. Every file must end processed
+    """The monitoring flow over `batches` (already landed, not yet processed) SIGKILLed a second after the
+    first file's prediction log is written (mid-file: its drift check, MLflow window and ledger update
+    still to come, or the next file begun), then run again. Every file must end processed
     exactly once: `done` in the ledger, one window per file content, one prediction log per file with
     exactly its rows, and no claim left behind."""
     from accelops.pipeline.batch_stages import open_ledger
@@ -198,7 +199,7 @@ def inject_monitoring(params_path: Path, batches: Sequence[Path], out_dir: Path 
         time.sleep(0.05)
     killed = flow.proc.poll() is None
     if killed:
-        time.sleep(1.0)                                 # into the next file's work
+        time.sleep(1.0)                                 # past the prediction log, before the file is done
         flow.kill()
     else:
         flow.finish(timeout_s)
