@@ -355,8 +355,9 @@ class EvaluateParams(_Section):
                                                       "prediction")
     robustness: RobustnessParams = Field(RobustnessParams(), description="Perturbation strengths of the "
                                          "robustness curves")
-    membership_rows: int = Field(5000, ge=0, description="Training rows (and as many test rows) the membership-"
-                                 "inference attack scores (0: no audit)")
+    membership_rows: int = Field(5000, ge=0, description="Rows of the train split (at most 5%) held out of fitting as "
+                                 "the membership-inference attack's non-members, against as many training rows "
+                                 "(0: no audit)")
 
     @model_validator(mode="after")
     def _costs_together(self) -> "EvaluateParams":
@@ -439,7 +440,7 @@ class GateParams(_Section):
                                               "perturbation at its mildest strength (null: none)")
     max_membership_auc: float | None = Field(0.6, ge=0.5, le=1, description="Ceiling on the membership-inference "
                                              "attack's ROC-AUC (loss threshold; 0.5: nothing leaks), for every "
-                                             "candidate (null: none)")
+                                             "candidate; fails when its 95% interval lies above it (null: none)")
     dry_run: bool = Field(False, description="Decide and record (DRY_RUN) without moving @champion")
 
 

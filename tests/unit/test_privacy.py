@@ -60,3 +60,19 @@ def test_the_gate_holds_the_attack_auc_under_its_ceiling():
     missing = absolute_rules(_evaluation(None), None, False, gate)[0]
     assert missing.verdict == "fail" and "missing input" in missing.detail
     assert absolute_rules(_evaluation(leak), None, False, gate.model_copy(update={"max_membership_auc": None})) == []
+
+
+def test_the_audit_holdout_comes_from_the_training_period_and_is_never_fitted_on(params):
+    import pandas as pd
+
+    from accelops.training.split import split_rows
+
+    df = pd.DataFrame({params.dataset.timestamp: pd.date_range("2026-01-01", periods=4000, freq="h", tz="UTC"),
+                       params.dataset.label: np.arange(4000) % 2})
+    plain = split_rows(df, params.dataset, (0.6, 0.2, 0.2), seed=3)
+    audited = split_rows(df, params.dataset, (0.6, 0.2, 0.2), seed=3, audit_rows=5000)
+    assert (audited == "audit").sum() == int(2400 * 0.05)                      # at most 5% of the train split
+    assert set(plain[audited == "audit"]) == {"train"}                        # taken from the training period
+    assert (audited[plain != "train"] == plain[plain != "train"]).all()       # valid and test untouched
+    assert audited.equals(split_rows(df, params.dataset, (0.6, 0.2, 0.2), seed=3, audit_rows=5000))
+    assert (split_rows(df, params.dataset, (0.6, 0.2, 0.2), seed=3, audit_rows=50) == "audit").sum() == 50

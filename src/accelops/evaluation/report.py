@@ -21,10 +21,12 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                    out_dir: Path, temperature: float = 1.0,
                    score: Callable[[pd.DataFrame], np.ndarray] | None = None,
                    fgsm: Callable[[pd.DataFrame, np.ndarray, float], np.ndarray] | None = None,
-                   seed: int = 0, members: pd.DataFrame | None = None) -> EvaluationReport:
+                   seed: int = 0, members: pd.DataFrame | None = None,
+                   non_members: pd.DataFrame | None = None) -> EvaluationReport:
     """`test`/`valid` carry the label, `logit` (raw) and `prediction` (served, calibrated) columns;
     `score` re-scores a frame of features (robustness, behaviour, membership), `fgsm` attacks the
-    network; `members` (training rows with their label) are attacked against the test rows."""
+    network; `members` (training rows with their label) are attacked against `non_members` (rows of the
+    training period held out of fitting)."""
     y, p = test[contract.label].to_numpy(int), test["prediction"].to_numpy(float)
     yv, pv = valid[contract.label].to_numpy(int), valid["prediction"].to_numpy(float)
 
@@ -60,13 +62,14 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                                                        bounds)}
 
     privacy = None
-    if score is not None and members is not None and params.membership_rows:
+    if score is not None and members is not None and non_members is not None and params.membership_rows \
+            and min(len(members), len(non_members)) >= 20:
         from accelops.evaluation.privacy import membership_audit
 
-        n = min(len(members), len(test), params.membership_rows)
+        n = min(len(members), len(non_members), params.membership_rows)
         inside = members.sample(n=n, random_state=seed)
-        outside = test.sample(n=n, random_state=seed)
-        log.info("membership inference: %d training rows against %d test rows", n, n)
+        outside = non_members.sample(n=n, random_state=seed)
+        log.info("membership inference: %d training rows against %d held-out rows of the same period", n, n)
         privacy = membership_audit(inside[contract.label].to_numpy(int), score(inside),
                                    outside[contract.label].to_numpy(int), score(outside), params.bootstrap, seed)
 

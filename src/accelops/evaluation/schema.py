@@ -161,7 +161,7 @@ class MembershipInference(_Record):
     high: float
     advantage: float          # the attack's best TPR - FPR
     members: int              # training rows attacked
-    non_members: int          # test rows attacked
+    non_members: int          # rows of the training period held out of fitting (split "audit") attacked
 
 
 class EvaluationReport(_Record):

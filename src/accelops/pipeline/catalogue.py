@@ -66,7 +66,7 @@ STAGE_IO: dict[str, StageIO] = {
         outs=("features_table", "training_set"), reports=("feature_stats",),
         code=("src/accelops/features",), state=("feast_dir",)),
     "train": StageIO(
-        params=(*_MODEL_INPUTS, "train"), deps=("training_set",),
+        params=(*_MODEL_INPUTS, "train", "evaluate.membership_rows"), deps=("training_set",),
         outs=("model_dir", "candidates_dir", "predictions", "valid_predictions"),
         reports=("training_summary", "training_curves"),
         code=("src/accelops/training", "src/accelops/evaluation/calibration.py", "src/accelops/evaluation/metrics.py"),
@@ -77,7 +77,7 @@ STAGE_IO: dict[str, StageIO] = {
         reports=("evaluation_dir",), metrics=("metrics_file",),
         code=("src/accelops/evaluation",)),
     "benchmark": StageIO(
-        params=(*_MODEL_INPUTS, "benchmark", "train.split", "train.seed"),
+        params=(*_MODEL_INPUTS, "benchmark", "train.split", "train.seed", "evaluate.membership_rows"),
         deps=("predictions", "training_set", "model_dir"), outs=("serving_dir",), reports=("benchmark_dir",),
         code=("src/accelops/serving",)),
     "register": StageIO(

@@ -161,9 +161,10 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
         # landed; no run at all when the kill came before the flow opened one
         survived = bool(champion_ok and len(left) <= 1 and not undecided and not params.layout.active_run.exists()
                         and status_after != "RUNNING")
-        faults.append({"stage": stage, "killed": True, "landed_in": landed if run_id else "after the flow closed its run" if landed == "after the last stage"
-                       else "before the flow opened its run",
-                       "after_s": round(delay, 2),
+        if run_id is None:
+            landed = "after the flow closed its run" if landed == "after the last stage" else \
+                "before the flow opened its run"
+        faults.append({"stage": stage, "killed": True, "landed_in": landed, "after_s": round(delay, 2),
                        "run_status_killed": status_killed, "run_status_recovered": status_after,
                        "champion_before": before["champion"], "champion_after": after["champion"],
                        "versions_added": sorted(left, key=int), "undecided_versions": undecided,

@@ -194,7 +194,7 @@ def train(params: Params) -> TrainingSummary:
     lay = params.layout
     contract = params.model_contract
     df = pd.read_parquet(need(lay.training_set, "features"))
-    split = split_rows(df, contract, params.train.split, params.train.seed)
+    split = split_rows(df, contract, params.train.split, params.train.seed, params.evaluate.membership_rows)
     parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
     network_dir = lay.candidate_dir("network")
@@ -252,7 +252,8 @@ def evaluate(params: Params) -> EvaluationReport:
     report = evaluate_model(test, valid, params.model_contract, params.evaluate, lay.evaluation_dir,
                             predictor.temperature, score=predictor.predict_proba,
                             fgsm=predictor.fgsm_proba if predictor.differentiable else None,
-                            seed=params.train.seed, members=_training_rows(params))
+                            seed=params.train.seed, members=_training_rows(params),
+                            non_members=_training_rows(params, "audit"))
     write_model(report, lay.evaluation_report)
     lay.evaluation_summary.write_text(markdown_summary(report))
     write_json(report.headline(), lay.metrics_file)
@@ -262,12 +263,14 @@ def evaluate(params: Params) -> EvaluationReport:
     return report
 
 
-def _training_rows(params: Params) -> pd.DataFrame:
-    """The rows the model was fitted on (the training set's train split)."""
+def _training_rows(params: Params, part: str = "train") -> pd.DataFrame:
+    """The rows the model was fitted on (the training set's train split), or with part="audit" the train
+    period's rows held out of fitting for the membership audit."""
     from accelops.training.split import split_rows
 
     df = pd.read_parquet(need(params.layout.training_set, "features"))
-    return df[split_rows(df, params.dataset, params.train.split, params.train.seed) == "train"].reset_index(drop=True)
+    split = split_rows(df, params.dataset, params.train.split, params.train.seed, params.evaluate.membership_rows)
+    return df[split == part].reset_index(drop=True)
 
 
 def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:

@@ -54,10 +54,12 @@ def render(params: Params, decision: DecisionRecord, training: TrainingSummary, 
         lines.append("Not audited: no training rows were attacked.")
     else:
         bound = params.register_.gate.max_membership_auc
-        lines.append(f"A {mia.attack} attack told {mia.members:,} training rows from {mia.non_members:,} test rows "
+        lines.append(f"A {mia.attack} attack told {mia.members:,} training rows from {mia.non_members:,} rows of the "
+                     f"same period held out of training "
                      f"with ROC-AUC {mia.roc_auc:.4f} (95% interval {mia.low:.4f} – {mia.high:.4f}; 0.5: nothing "
                      f"leaks) and an advantage (best TPR − FPR) of {mia.advantage:.4f}"
-                     + (f"; the gate's ceiling is {bound}." if bound is not None else "; no ceiling in the gate.")
+                     + (f"; the gate fails it when the interval lies above {bound}." if bound is not None
+                        else "; no ceiling in the gate.")
                      + " A lower bound on the leak: stronger attacks exist.")
     lines += ["", "## Serving", ""]
     if benchmark is None:

@@ -99,10 +99,11 @@ def absolute_rules(evaluation: EvaluationReport | None, serving: Recommendation 
             out.append(RuleResult(rule="ceiling.membership_auc", verdict="fail", bound=gate.max_membership_auc,
                                   detail="missing input: no membership-inference audit in the evaluation"))
         else:
-            out.append(_rule("ceiling.membership_auc", mia.roc_auc <= gate.max_membership_auc, mia.roc_auc,
+            out.append(_rule("ceiling.membership_auc", mia.low <= gate.max_membership_auc, mia.roc_auc,
                              gate.max_membership_auc, f"membership attack AUC {mia.roc_auc:.4f}, 95% interval "
-                             f"[{mia.low:.4f}, {mia.high:.4f}] over {mia.members} training and {mia.non_members} "
-                             f"test rows (ceiling {gate.max_membership_auc})"))
+                             f"[{mia.low:.4f}, {mia.high:.4f}] over {mia.members} training rows and {mia.non_members} "
+                             f"held-out rows of the same period (fails when the interval lies above the ceiling "
+                             f"{gate.max_membership_auc})"))
     if serving_checked:
         if serving is None:
             out.append(RuleResult(rule="serving.online_objective", verdict="fail",

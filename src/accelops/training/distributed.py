@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         train_params = params.train.model_copy(update={"device": "cuda" if cuda else "cpu"})
         lay = params.layout
         df = pd.read_parquet(args.training_set or lay.training_set)
-        split = split_rows(df, params.dataset, train_params.split, train_params.seed)
+        split = split_rows(df, params.dataset, train_params.split, train_params.seed, params.evaluate.membership_rows)
         result = train_model(df[split == "train"], df[split == "valid"], params.model_contract, train_params,
                              Path(args.out or lay.model_dir))
         if dist.get_rank() == 0:

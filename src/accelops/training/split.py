@@ -28,9 +28,22 @@ def random_split(labels: pd.Series, fractions: tuple[float, float, float], seed:
     return pd.Series(out, index=labels.index, name="split")
 
 
-def split_rows(df: pd.DataFrame, contract: Contract, fractions: tuple[float, float, float], seed: int) -> pd.Series:
+AUDIT_SHARE = 0.05     # of the train split at most, held out for the membership audit
+
+
+def split_rows(df: pd.DataFrame, contract: Contract, fractions: tuple[float, float, float], seed: int,
+               audit_rows: int = 0) -> pd.Series:
     """The split the stages use: by event time, or at random (stratified) when the timestamp is an
-    ingestion time accelops made (dataset.derive_keys), which orders nothing."""
+    ingestion time accelops made (dataset.derive_keys), which orders nothing. With `audit_rows`, that
+    many train rows (at most AUDIT_SHARE of them), drawn at random, become 'audit': never fitted on, the
+    membership audit's non-members from the training period itself (test rows come later in time, so
+    telling them from training rows would measure drift, not memory)."""
     if "timestamp" in contract.derive_keys:
-        return random_split(df[contract.label], fractions, seed)
-    return time_split(df, contract.timestamp, fractions)
+        split = random_split(df[contract.label], fractions, seed)
+    else:
+        split = time_split(df, contract.timestamp, fractions)
+    train = np.flatnonzero((split == "train").to_numpy())
+    n = min(audit_rows, int(len(train) * AUDIT_SHARE))
+    if n > 0:
+        split.iloc[np.random.default_rng(seed + 1).choice(train, n, replace=False)] = "audit"
+    return split
