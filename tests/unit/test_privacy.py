@@ -42,9 +42,9 @@ def test_too_few_rows_is_a_clear_error():
         membership_audit(np.ones(5), np.ones(5) / 2, np.ones(5), np.ones(5) / 2)
 
 
-def _evaluation(privacy):
+def _evaluation(privacy, note=None):
     after = SimpleNamespace(ece=0.0, noise=0.0)
-    return SimpleNamespace(overall=SimpleNamespace(roc_auc=0.8, pr_auc=0.5), privacy=privacy,
+    return SimpleNamespace(overall=SimpleNamespace(roc_auc=0.8, pr_auc=0.5), privacy=privacy, privacy_note=note,
                            calibration=SimpleNamespace(after=after), robustness=None)
 
 
@@ -60,6 +60,10 @@ def test_the_gate_holds_the_attack_auc_under_its_ceiling():
     missing = absolute_rules(_evaluation(None), None, False, gate)[0]
     assert missing.verdict == "fail" and "missing input" in missing.detail
     assert absolute_rules(_evaluation(leak), None, False, gate.model_copy(update={"max_membership_auc": None})) == []
+    small = absolute_rules(_evaluation(None, "too few rows to audit: 17 held out"), None, False, gate)[0]
+    assert small.verdict == "skip" and small.detail.startswith("too few rows")
+    noisy = leak.model_copy(update={"roc_auc": 0.64, "low": 0.55, "high": 0.73})    # above, but not surely
+    assert absolute_rules(_evaluation(noisy), None, False, gate)[0].verdict == "pass"
 
 
 def test_the_audit_holdout_comes_from_the_training_period_and_is_never_fitted_on(params):

@@ -15,6 +15,7 @@ from accelops.config import Contract, EvaluateParams
 from accelops.evaluation import behaviour, calibration, fairness, metrics, plots, robustness, slices
 from accelops.evaluation.schema import EvaluationReport
 log = logging.getLogger("accelops.evaluation")
+MIN_AUDIT_ROWS = 20           # held-out rows below which a membership attack's AUC says nothing
 
 
 def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, params: EvaluateParams,
@@ -61,9 +62,12 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                   "directional": behaviour.directional(sample, score, [d.model_dump() for d in params.directional],
                                                        bounds)}
 
-    privacy = None
+    privacy, privacy_note = None, None
     if score is not None and members is not None and non_members is not None and params.membership_rows \
-            and min(len(members), len(non_members)) >= 20:
+            and min(len(members), len(non_members)) < MIN_AUDIT_ROWS:
+        privacy_note = (f"too few rows to audit: {len(non_members)} held out of the train split (at most 5%), "
+                        f"{MIN_AUDIT_ROWS} needed")
+    elif score is not None and members is not None and non_members is not None and params.membership_rows:
         from accelops.evaluation.privacy import membership_audit
 
         n = min(len(members), len(non_members), params.membership_rows)
@@ -99,6 +103,7 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
         "behaviour": behave,
         "artifacts": artifacts,
         "privacy": privacy,
+        "privacy_note": privacy_note,
     })
 
 

@@ -178,7 +178,8 @@ class EvaluationReport(_Record):
     robustness: Robustness | None         # None when no scorer was given
     behaviour: Behaviour | None
     artifacts: dict[str, str]             # name -> file name in the evaluation folder
-    privacy: MembershipInference | None = None   # None when no training rows were given
+    privacy: MembershipInference | None = None   # None when no training rows were given ...
+    privacy_note: str | None = None              # ... or, said here, when the table is too small to audit
 
     def headline(self) -> dict[str, float | int]:
         """The DVC metrics file (reports/metrics.json): overall metrics, F1 at the threshold, ECE."""

@@ -51,7 +51,7 @@ def render(params: Params, decision: DecisionRecord, training: TrainingSummary, 
                   for n, p in ev.robustness.curves.items() if p]
     lines += ["", "## Privacy (membership inference)", ""]
     if (mia := ev.privacy) is None:
-        lines.append("Not audited: no training rows were attacked.")
+        lines.append(f"Not audited: {ev.privacy_note or 'no training rows were attacked'}.")
     else:
         bound = params.register_.gate.max_membership_auc
         lines.append(f"A {mia.attack} attack told {mia.members:,} training rows from {mia.non_members:,} rows of the "

@@ -95,7 +95,10 @@ def absolute_rules(evaluation: EvaluationReport | None, serving: Recommendation 
                              f"{drop:+.4f} (ceiling {gate.max_robustness_drop})"))
     if gate.max_membership_auc is not None:
         mia = evaluation.privacy
-        if mia is None:
+        if mia is None and getattr(evaluation, "privacy_note", None):
+            out.append(RuleResult(rule="ceiling.membership_auc", verdict="skip", bound=gate.max_membership_auc,
+                                  detail=evaluation.privacy_note))
+        elif mia is None:
             out.append(RuleResult(rule="ceiling.membership_auc", verdict="fail", bound=gate.max_membership_auc,
                                   detail="missing input: no membership-inference audit in the evaluation"))
         else:
