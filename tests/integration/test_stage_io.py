@@ -24,6 +24,26 @@ def test_dvc_yaml_is_the_rendered_catalogue():
     assert list(STAGE_IO) == ["generate", *stages.TRAINING_STAGES]
 
 
+def test_every_params_key_dvc_yaml_names_is_written_in_params_yaml():
+    """DVC refuses to run a stage whose params key params.yaml leaves to its default (a new key with a
+    default must also be written in params.yaml)."""
+    import yaml
+
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())
+    missing = []
+    for name, stage in dvc["stages"].items():
+        for entry in stage.get("params", []):
+            for key in ([entry] if isinstance(entry, str) else [k for v in entry.values() for k in v]):
+                node = raw
+                for part in key.split("."):
+                    if not isinstance(node, dict) or part not in node:
+                        missing.append(f"{name}: {key}")
+                        break
+                    node = node[part]
+    assert missing == []
+
+
 def _traced(params, tracer, name, fn):
     seen: set[str] = set()
     tracer.start()
