@@ -1,10 +1,12 @@
 """`accelops audit`: the reliability and security figures a platform team signs, measured on this machine.
 
-Sections measured today: personal data (recall per kind and per locale, false positives on
-non-personal columns, value recall per column, free-text redaction, names of unseen locales) and the
-membership-inference attack AUC of every registered version (measured by the evaluate stage, read back
-from the tracking backend). The sections issue #17 asks for that are not built yet are listed as such,
-never as passed."""
+Always: personal data (recall per kind and per locale, false positives on non-personal columns, value
+recall per column, free-text redaction, names of unseen locales) and the membership-inference attack
+AUC of every registered version (measured by the evaluate stage, read back from the tracking backend).
+On request, each on a scratch copy of the project: the bad-input catalogue per entry point
+(--bad-input), canaries planted in the PII columns and swept for after a training run (--canaries),
+and the training flow SIGKILLed in each stage and the monitoring flow mid-file (--faults). The
+sections issue #17 asks for that are not built yet are listed as such, never as passed."""
 
 from __future__ import annotations
 
