@@ -36,6 +36,15 @@ def test_redis_online_store_serves_what_the_sqlite_store_serves(tmp_path, small_
         frame, unknown = fs.online_features(store, p, ids)
         assert unknown == [10**9]
         pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    from accelops.errors import FeatureStoreError
+    from prefect_server import free_port
+
+    down = p.replace(features={"redis": f"127.0.0.1:{free_port()}"})        # the same store, its Redis gone
+    try:
+        fs.online_lookup(fs.open_store(down), down, ids)
+        raise AssertionError("a lookup against a Redis that is down returned")
+    except FeatureStoreError as exc:
+        assert f"online store redis at {down.features.redis} cannot be read: ConnectionError" in str(exc), exc
     monkeypatch.setenv(fs.REDIS_PASSWORD_ENV, "s3cret-not-in-files")
     fs.open_store(p)
     written = (p.layout.feast_dir / "feature_store.yaml").read_text()

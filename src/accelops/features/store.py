@@ -54,6 +54,24 @@ def open_store(params: Params):
     return FeatureStore(config=config, repo_path=str(feast_dir))
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """The online store's server or file is down, locked or gone (not a bug of ours or Feast's)."""
+    import sqlite3
+
+    kinds: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, sqlite3.OperationalError)
+    if importlib.util.find_spec("redis") is not None:
+        import redis
+
+        kinds += (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    return isinstance(exc, kinds)
+
+
+def _describe_online(params: Params) -> str:
+    kind = params.features.online_store
+    return f"redis at {params.features.redis}" if kind == "redis" else \
+        f"{kind} (SQLite in {params.layout.feast_dir})"
+
+
 def store_config(params: Params) -> dict:
     """The store's configuration with paths relative to the Feast directory (workdir/feast): the same
     dict is written there as feature_store.yaml, so the Feast CLI works on this store
@@ -199,8 +217,15 @@ def online_lookup(store, params: Params, ids: list[int], now: pd.Timestamp | Non
     past it are reported per view (values are served unchanged)."""
     contract = params.model_contract
     rows = [{contract.entity_id: int(i)} for i in ids]
-    out = store.get_online_features(features=store.get_feature_service(params.features.feature_service),
-                                    entity_rows=rows).to_df(include_event_timestamps=True)
+    service = store.get_feature_service(params.features.feature_service)
+    try:
+        out = store.get_online_features(features=service, entity_rows=rows).to_df(include_event_timestamps=True)
+    except Exception as exc:
+        if not _unreachable(exc):
+            raise
+        raise FeatureStoreError(f"online store {_describe_online(params)} cannot be read: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0] if str(exc) else ''} (is it running and reachable? "
+                                "features.online_store / features.redis)") from None
     known = ~out[contract.feature_columns].isna().all(axis=1).to_numpy()
     unknown = [int(i) for i, k in zip(ids, known) if not k]
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
