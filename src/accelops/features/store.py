@@ -11,6 +11,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -70,6 +71,11 @@ def _describe_online(params: Params) -> str:
     kind = params.features.online_store
     return f"redis at {params.features.redis}" if kind == "redis" else \
         f"{kind} (SQLite in {params.layout.feast_dir})"
+
+
+def _describe_registry(params: Params) -> str:
+    return f"SQL registry at {params.features.registry}" if params.features.registry else \
+        f"file {params.layout.feast_dir / 'registry.db'}"
 
 
 def store_config(params: Params) -> dict:
@@ -154,23 +160,62 @@ def _feast_historical(store, params: Params, entities: pd.DataFrame) -> pd.DataF
     return out.sort_values(ROW_ID).drop(columns=[ROW_ID]).reset_index(drop=True)
 
 
-def materialize(store, params: Params, table: pd.DataFrame) -> MaterializeSummary:
+def _load_state(params: Params) -> dict:
+    import json
+
+    path = params.layout.feast_dir / "materialized.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def lost_views(store, params: Params) -> list[str]:
+    """Views that materialized.json says are loaded but the online store no longer holds: its SQLite file
+    deleted, a flushed Redis, a reset registry. Each is probed with an entity id its last load wrote; an
+    incremental load would otherwise skip them and leave every id unknown. A store that cannot be
+    reached at all raises FeatureStoreError (not a loss: the data may still be there)."""
+    from feast.errors import FeastObjectNotFoundException
+
+    state = _load_state(params)
+    key = params.model_contract.entity_id
+    lost = []
+    for view, entity in state.get("probe", {}).items():
+        if view not in params.features.views or view not in state:
+            continue
+        feature = params.features.views[view].features[0]
+        try:
+            value = store.get_online_features(features=[f"{view}:{feature}"],
+                                              entity_rows=[{key: int(entity)}]).to_dict()[feature][0]
+        except FeastObjectNotFoundException:
+            value = None                                 # the registry was reset: the view is unknown
+        except Exception as exc:
+            if not (_unreachable(exc) and "no such table" in str(exc)):
+                if _unreachable(exc):
+                    raise FeatureStoreError(f"online store {_describe_online(params)} cannot be read: "
+                                            f"{type(exc).__name__}: {exc}") from None
+                raise
+            value = None
+        if value is None:
+            lost.append(view)
+    return lost
+
+
+def materialize(store, params: Params, table: pd.DataFrame, reload: Sequence[str] = ()) -> MaterializeSummary:
     """Load the latest feature values per entity into the online store, incrementally (bulk writer by
     default: same rows as Feast's materialize, measured ~30x faster; `features.online_writer: feast`).
 
     Feast's `materialize_incremental` on a fresh store starts at now - TTL and silently skips older
     history; here the window is explicit: from the end of the previous run (kept in a state file
-    beside the registry) or, on the first run, from the table's first timestamp, up to its last."""
+    beside the registry) or, on the first run, from the table's first timestamp, up to its last. Views in
+    `reload` (`lost_views`) start over from the first timestamp."""
     import json
 
     contract = params.dataset
     ts = table[contract.timestamp]
     state_file = params.layout.feast_dir / "materialized.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state = _load_state(params)
     end = ts.max() + pd.Timedelta(seconds=1)
     views: dict[str, dict] = {}
     for view in params.features.views:
-        start = pd.Timestamp(state[view]) if view in state else ts.min()
+        start = pd.Timestamp(state[view]) if view in state and view not in reload else ts.min()
         if start >= end:
             views[view] = {"start": str(start), "end": str(end), "entities": 0, "skipped": True}
             continue
@@ -190,6 +235,9 @@ def materialize(store, params: Params, table: pd.DataFrame) -> MaterializeSummar
             entities = int(table.loc[(ts >= start) & (ts < end), contract.entity_id].nunique())
         views[view] = {"start": str(start), "end": str(end), "entities": entities, "skipped": False}
         state[view] = end.isoformat()
+        loaded = table.loc[(ts >= start) & (ts < end), contract.entity_id]
+        if len(loaded):          # an id this load wrote: `lost_views` asks the store for it next time
+            state.setdefault("probe", {})[view] = int(loaded.iloc[-1])
         state_file.write_text(json.dumps(state, indent=2))
     return MaterializeSummary(
         start=min(v["start"] for v in views.values()), end=str(end), entities=max(v["entities"] for v in views.values()),
@@ -217,15 +265,28 @@ def online_lookup(store, params: Params, ids: list[int], now: pd.Timestamp | Non
     past it are reported per view (values are served unchanged)."""
     contract = params.model_contract
     rows = [{contract.entity_id: int(i)} for i in ids]
-    service = store.get_feature_service(params.features.feature_service)
+    from feast.errors import FeatureServiceNotFoundException
+
+    try:
+        service = store.get_feature_service(params.features.feature_service)
+    except FeatureServiceNotFoundException:
+        raise FeatureStoreError(f"the Feast registry {_describe_registry(params)} has no feature service "
+                                f"{params.features.feature_service!r}: the registry is missing or was reset (rebuild "
+                                "it and the online store: `accelops stage features`, then `accelops stage "
+                                "materialize`, or a training run)") from None
     try:
         out = store.get_online_features(features=service, entity_rows=rows).to_df(include_event_timestamps=True)
     except Exception as exc:
         if not _unreachable(exc):
             raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        if "no such table" in first:      # the SQLite file was deleted (reopening it left it empty) or never loaded
+            raise FeatureStoreError(f"online store {_describe_online(params)} holds no feature table ({first}): "
+                                    "its file is missing or was never loaded; ids would all read as unknown "
+                                    "(rebuild it: `accelops stage materialize`, or a training run)") from None
         raise FeatureStoreError(f"online store {_describe_online(params)} cannot be read: {type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0] if str(exc) else ''} (is it running and reachable? "
-                                "features.online_store / features.redis)") from None
+                                f"{first} (is it running and reachable? features.online_store / features.redis)"
+                                ) from None
     known = ~out[contract.feature_columns].isna().all(axis=1).to_numpy()
     unknown = [int(i) for i, k in zip(ids, known) if not k]
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)

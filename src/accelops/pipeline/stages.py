@@ -343,7 +343,12 @@ def materialize(params: Params) -> MaterializeSummary:
     from accelops.features import store as fs
 
     table = pd.read_parquet(need(params.layout.features_table, "features"))
-    summary = fs.materialize(fs.open_store(params), params, table)
+    store = fs.open_store(params)
+    if lost := fs.lost_views(store, params):      # the online file deleted, Redis flushed, the registry reset
+        log.warning("the online store no longer holds %s (deleted or flushed since its last load): "
+                         "re-registering and reloading in full", ", ".join(lost))
+        store = fs.apply(params, params.layout.features_table)      # recreates the tables (and the registry)
+    summary = fs.materialize(store, params, table, reload=lost)
     write_model(summary, params.layout.materialize_report)
     return summary
 
