@@ -9,10 +9,11 @@ STAMP  := $(VENV)/.accelops-installed
 
 install: $(STAMP)
 
-# Re-installs only when the pins or the package metadata change.
+# Re-installs only when the pins or the package metadata change. --require-hashes: pip refuses any file
+# whose sha256 requirements.lock does not list (bench/lock_hashes.py regenerates the hashes).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
