@@ -359,12 +359,14 @@ def history(at: Optional[str] = typer.Option(None, "--at", help="ISO time: which
 
     from accelops.registry import history as h
 
-    hist = h.for_params(_params(params))
-    if at is not None:
+    when = None
+    if at is not None:            # checked before the tracking store is opened (a rejected --at writes nothing)
         try:
             when = datetime.fromisoformat(at)
         except ValueError:
             raise AccelopsError(f"--at {at!r}: not an ISO time (e.g. 2026-11-29T06:00:00+00:00)") from None
+    hist = h.for_params(_params(params))
+    if when is not None:
         event = hist.at(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
         if as_json:
             _echo_json(event and event.model_dump())
@@ -434,15 +436,34 @@ def ui(which: str = typer.Argument(..., help="mlflow | prefect"), port: int = ty
 
 
 def main() -> None:
-    """Run `app` with one-line named errors (exit 2); accelops_flows.cli.main calls this."""
+    """Run `app` with one-line named errors (exit 2): an AccelopsError, and a usage error (unknown
+    command, bad or missing option or argument) as `error: UsageError: <command>: <what>` instead of
+    click's usage block and box; accelops_flows.cli.main calls this."""
+    from typer._click import exceptions as click_errors
+
     from accelops.runtime import configure_logging
 
     configure_logging()
     try:
-        app()
+        code = app(standalone_mode=False)     # usage errors come back raised, printed below on one line
     except AccelopsError as exc:
         typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
+    except click_errors.NoArgsIsHelpError as exc:          # `accelops` alone: the help (printed already by rich)
+        if text := exc.format_message().strip():
+            typer.echo(text, err=True)
+        sys.exit(exc.exit_code)
+    except click_errors.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "accelops"
+        typer.echo(f"error: UsageError: {where}: {exc.format_message()} (see {where} --help)", err=True)
+        sys.exit(exc.exit_code)
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

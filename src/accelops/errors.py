@@ -68,9 +68,21 @@ class ServingError(AccelopsError):
     """A serving variant cannot be built or run here, or a benchmark input is missing."""
 
 
+class EntityIdError(AccelopsError):
+    """Entity ids asked for scoring are not valid: none, not 64-bit integers, or one given twice."""
+
+
 class ModelLoadError(AccelopsError):
     """A saved model file is not one accelops may load (unknown types in a skops file, say)."""
 
 
 class WorkdirBusy(AccelopsError):
     """Another training flow holds the workdir longer than serve.training_wait_minutes."""
+
+
+class TrackingUnavailable(AccelopsError):
+    """The MLflow tracking store did not answer within its retries (a server stopped or unreachable)."""
+
+
+class StorageFull(AccelopsError):
+    """A write failed because its disk, quota or file-size limit is full (names the path and the space left)."""

@@ -122,8 +122,12 @@ def test_the_bad_input_catalogue_stops_every_case_at_each_entry_point_and_passes
     generate(3000, 60, "2026-06-01", seed=5).frame.to_parquet(history)
     result = run_catalogue(path)["entry_points"]
     assert {e: (r["tried"], r["rejected"]) for e, r in result.items()} == {
-        "params.yaml": (29, 29), "training data": (26, 26), "monitoring batch": (24, 24)}, result
-    assert all(r["clean_accepted"] is True for r in result.values()), result
+        "params.yaml": (29, 29), "training data": (26, 26), "monitoring batch": (24, 24),
+        "CLI arguments": (17, 17), "predict ids": (0, 0), "label files": (15, 15)}, result
+    # an untrained project: no champion nor online store for the predict ids (nor the CLI's rollback case)
+    assert result["predict ids"]["not_applicable"] == 10 and result["CLI arguments"]["not_applicable"] == 1
+    assert "no tracking store yet" in result["predict ids"]["not_applicable_why"], result["predict ids"]
+    assert all(r["clean_accepted"] is True for e, r in result.items() if e != "predict ids"), result
     assert not (tmp_path / "project" / "work").exists()          # the catalogue ran on a scratch copy
 
 

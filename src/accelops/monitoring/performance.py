@@ -117,27 +117,66 @@ def _files(where: Path) -> list[Path]:
 
 def read_labels(where: Path, contract: Contract) -> pd.DataFrame:
     """Every delayed-label file in `where` (a folder or glob): entity id, timestamp and label, one row
-    per key (a later file's label for a key wins: a correction). Empty when nothing landed."""
-    from accelops.data.io import binary_label, read_table
+    per key (a later file's label for a key wins: a correction). Empty when nothing landed. A file
+    that breaks a rule raises DataFormatError naming it, the column and the rule: the three columns
+    present (a CSV read as one column: a wrong delimiter), ids integers and never null, timestamps
+    parseable and never null, labels never null and 0 or 1 (after dataset.positive_label), and one
+    label per key within a file (two different labels for a key in one file: which one is true cannot
+    be told; the same label repeated is kept once)."""
+    from accelops.data.io import read_table
 
     keys = [contract.entity_id, contract.timestamp]
     frames = []
     for path in _files(where):
-        df = read_table(path)
-        missing = [c for c in (*keys, contract.label) if c not in df.columns]
-        if missing:
-            raise DataFormatError(f"{path}: label file without column(s) {missing} (needs "
-                                  f"{contract.entity_id}, {contract.timestamp}, {contract.label})")
-        df = df[[*keys, contract.label]].copy()
-        df[contract.label] = binary_label(df[contract.label], contract, path)
-        df[contract.timestamp] = pd.to_datetime(df[contract.timestamp], utc=True)
-        bad = ~df[contract.label].isin([0, 1])
-        if bad.any():
-            raise DataFormatError(f"{path}: column {contract.label}: {int(bad.sum())} label(s) not 0 or 1")
-        frames.append(df)
+        frames.append(_label_file(path, read_table(path), contract))
     if not frames:
         return pd.DataFrame(columns=[*keys, contract.label])
     return pd.concat(frames, ignore_index=True).drop_duplicates(keys, keep="last").reset_index(drop=True)
+
+
+def _label_file(path: Path, df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """One label file's (id, timestamp, label) rows, checked (read_labels' rules)."""
+    from accelops.data.io import binary_label
+
+    eid, ts, label = contract.entity_id, contract.timestamp, contract.label
+    needed = f"needs {eid}, {ts}, {label}"
+    missing = [c for c in (eid, ts, label) if c not in df.columns]
+    if missing:
+        if len(df.columns) == 1 and any(sep in str(df.columns[0]) for sep in ";|\t"):
+            raise DataFormatError(f"{path}: only one column was read (wrong delimiter? a label file's CSV must be "
+                                  f"comma-separated; {needed})")
+        raise DataFormatError(f"{path}: label file without column(s) {missing} ({needed})")
+    df = df[[eid, ts, label]].copy()
+    if n := int(df[eid].isna().sum()):
+        raise DataFormatError(f"{path}: column {eid}: {n} null id(s) (every label needs its entity id)")
+    if not pd.api.types.is_integer_dtype(df[eid]):
+        ids = pd.Series(np.nan, index=df.index) if pd.api.types.is_bool_dtype(df[eid]) else \
+            pd.to_numeric(df[eid], errors="coerce")
+        bad = ids.isna() | (ids % 1 != 0)
+        if bad.any():
+            raise DataFormatError(f"{path}: column {eid}: {int(bad.sum())} value(s) not integer ids, e.g. "
+                                  f"{df.loc[bad, eid].head(3).tolist()}")
+        df[eid] = ids.astype("int64")
+    if n := int(df[label].isna().sum()):
+        raise DataFormatError(f"{path}: column {label}: {n} null label(s) (a label file holds known labels only)")
+    df[label] = binary_label(df[label], contract, path)
+    bad = ~df[label].isin([0, 1])
+    if bad.any():
+        raise DataFormatError(f"{path}: column {label}: {int(bad.sum())} label(s) not 0 or 1")
+    try:
+        df[ts] = pd.to_datetime(df[ts], utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise DataFormatError(f"{path}: column {ts}: not a timestamp: {str(exc).splitlines()[0]}") from None
+    if n := int(df[ts].isna().sum()):
+        raise DataFormatError(f"{path}: column {ts}: {n} null timestamp(s) (a label's key is id and timestamp)")
+    df = df.drop_duplicates()
+    conflicts = df[df.duplicated([eid, ts], keep=False)]
+    if len(conflicts):
+        first = conflicts.iloc[0]
+        raise DataFormatError(f"{path}: columns {eid},{ts}: {conflicts[[eid, ts]].drop_duplicates().shape[0]} key(s) "
+                              f"with different labels in one file, e.g. ({first[eid]}, {first[ts]}) (one label per key "
+                              "in a file; a correction goes in a later file)")
+    return df
 
 
 def decay(windows: list[WindowPerformance], champion_version: str, reference_auc: float | None,

@@ -7,11 +7,54 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from accelops.config import Params
-from accelops.errors import RegistryError
+from accelops.errors import EntityIdError, RegistryError
+
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def entity_ids(ids, column: str, source: str = "ids") -> list[int]:
+    """`ids` as a list of 64-bit integers, or an EntityIdError naming `source` (the argument), the
+    entity id `column` and the rule: at least one id; each an integer (an int, an integral float or a
+    string of digits; not a bool, a fraction, text or a null) in the 64-bit range; none twice (a repeated
+    id would be scored twice, its window aggregates counting the snapshot once per copy). Checked
+    before the champion or the online store is opened, so a rejected request writes nothing."""
+    import numbers
+
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise EntityIdError(f"{source}: {column}: expected a list of entity ids, got {type(ids).__name__} {ids!r}")
+    out: list[int] = []
+    bad: list[str] = []
+    for value in ids:
+        n = None
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+            n = int(value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and float(value).is_integer():
+            n = int(value)
+        elif isinstance(value, str):
+            try:
+                n = int(value.strip())
+            except ValueError:
+                n = None
+        if n is None or not INT64[0] <= n <= INT64[1]:
+            bad.append(repr(value))
+            continue
+        out.append(n)
+    if bad:
+        raise EntityIdError(f"{source}: {column}: {len(bad)} value(s) not a 64-bit integer id: {', '.join(bad[:5])}"
+                            + (" ..." if len(bad) > 5 else ""))
+    if not out:
+        raise EntityIdError(f"{source}: {column}: no id given (name at least one entity id)")
+    seen: set[int] = set()
+    twice = sorted({i for i in out if i in seen or seen.add(i)})
+    if twice:
+        raise EntityIdError(f"{source}: {column}: id(s) given more than once: {twice[:5]} (each id once: one "
+                            "score per entity)")
+    return out
 
 
 def champion_scorer(params: Params, mode: str = "online"):
@@ -35,6 +78,7 @@ def online_inputs(params: Params, ids: list[int], now: pd.Timestamp | None = Non
     the online store, with the window aggregates computed at `now` (at_request_time)."""
     from accelops.features import store as fs
 
+    ids = entity_ids(ids, params.model_contract.entity_id)
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     found = fs.online_lookup(fs.open_store(params), params, ids, now)
     contract = params.model_contract
@@ -69,6 +113,10 @@ def at_request_time(params: Params, latest: pd.DataFrame, now: pd.Timestamp) -> 
 
 
 def score_online(params: Params, ids: list[int]) -> dict:
+    """@champion's probability for each known id (`entity_ids` checks them first: a bad list raises
+    EntityIdError and opens nothing); ids the online store does not hold are listed in `unknown_ids`,
+    never scored."""
+    ids = entity_ids(ids, params.model_contract.entity_id)
     version, scorer = champion_scorer(params)
     known, found = online_inputs(params, ids)
     unknown = found.unknown
