@@ -463,6 +463,13 @@ def main() -> None:
     except typer.Abort:
         typer.echo("Aborted!", err=True)
         sys.exit(1)
+    except Exception as exc:             # a dependency's failure (tracking server gone, disk full): named
+        from accelops.pipeline.recovery import dependency_failure
+
+        if (named := dependency_failure(exc)) is None:
+            raise
+        typer.echo(f"error: {type(named).__name__}: {named}", err=True)
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 
 

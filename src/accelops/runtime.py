@@ -23,6 +23,12 @@ DEFAULTS = {
     "MLFLOW_CONFIGURE_LOGGING": "false",       # MLflow's log lines follow route_tool_logs (the tools log)
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",   # "View run ... at http://..." on a tracking server
     "GIT_PYTHON_REFRESH": "quiet",
+    # a tracking server that stops answering: retried for about a minute (sleeps 0, 2, 4, 8, 16, 32 s, each
+    # request at most 60 s), so a restart is ridden out, then TrackingUnavailable; MLflow's own defaults
+    # (7 retries, factor 2) sleep about 4 minutes before a failure, with 120 s per request
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "6",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
 }
 UI_PORTS = {"mlflow": 5000, "prefect": 4200}    # `accelops ui`, on 127.0.0.1
 

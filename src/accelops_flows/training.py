@@ -12,6 +12,7 @@ from pydantic import Field
 
 from accelops import runtime as runtime_env
 from accelops.config import load_params
+from accelops.errors import TrackingUnavailable
 from accelops.pipeline import history, recovery
 from accelops.pipeline.summary import stage_line
 from accelops.registry import tracking
@@ -66,7 +67,15 @@ def _train(params, params_path, data, reason, new_after):
     try:
         _stages(params, params_path, data, reason, new_after, timed, results)
     except BaseException as exc:                       # the run says where and why it stopped
-        tracking.end_flow_run(params, "FAILED", f"Failed in stage {stage}: {type(exc).__name__}: {exc}")
+        named = recovery.dependency_failure(exc)        # the tracking server gone, a full disk: named
+        failure = named or exc
+        if not isinstance(named, TrackingUnavailable):  # else closing would wait out the retries again
+            try:
+                tracking.end_flow_run(params, "FAILED", f"Failed in stage {stage}: {type(failure).__name__}: {failure}")
+            except Exception as closing:                # the next run closes it (recovery.recover_interrupted)
+                logger.warning("could not mark the MLflow run FAILED: %s: %s", type(closing).__name__, closing)
+        if named is not None:
+            raise named from exc
         raise
     tracking.end_flow_run(params, "FINISHED")
     reg = results["register"]

@@ -32,7 +32,7 @@ def _accelops() -> str:
     return str(Path(sys.executable).with_name("accelops"))
 
 
-class _Flow:
+class Flow:
     """`accelops run FLOW` in its own process group; its output lines collected as they come."""
 
     def __init__(self, params_path: Path, log: Path, flow: str = "training"):
@@ -79,7 +79,7 @@ class _Flow:
         return code
 
 
-def _registry(params) -> dict[str, Any]:
+def registry_state(params) -> dict[str, Any]:
     from accelops.registry import tracking
     from accelops.registry.history import for_params
 
@@ -128,15 +128,15 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
     params = load_params(params_path)
     out_dir = out_dir or params.layout.reports / "faults"
     out_dir.mkdir(parents=True, exist_ok=True)
-    clean = _Flow(params_path, out_dir / "clean.log")
+    clean = Flow(params_path, out_dir / "clean.log")
     if clean.finish(timeout_s) != 0:
         raise RuntimeError(f"the clean training run failed: see {out_dir / 'clean.log'}")
     timings = dict(clean.done)
     faults = []
     for stage in stages:
-        before = _registry(params)
+        before = registry_state(params)
         index = STAGES.index(stage)
-        flow = _Flow(params_path, out_dir / f"kill_{stage}.log")
+        flow = Flow(params_path, out_dir / f"kill_{stage}.log")
         if not flow.wait_for(index, timeout_s):
             flow.finish(timeout_s)
             faults.append({"stage": stage, "killed": False, "survived": False,
@@ -147,13 +147,13 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
         landed = next((s for s in STAGES if s not in flow.done), "after the last stage")
         flow.kill()
         run_id = tracking.active_run(params)
-        killed = _registry(params)
+        killed = registry_state(params)
         new = {v: info for v, info in killed["versions"].items() if v not in before["versions"]}
         champion_ok = killed["champion"] == before["champion"] or (
             killed["champion"] in new and new[killed["champion"]]["status"] == "PROMOTED")
         status_killed = _run_status(killed["client"], run_id)
         repairs = recover_interrupted(params)
-        after = _registry(params)
+        after = registry_state(params)
         left = {v: info for v, info in after["versions"].items() if v not in before["versions"]}
         undecided = [v for v, info in after["versions"].items() if not info["status"]]
         status_after = _run_status(after["client"], run_id)
@@ -169,10 +169,10 @@ def inject(params_path: Path, stages: Sequence[str] = STAGES, out_dir: Path | No
                        "champion_before": before["champion"], "champion_after": after["champion"],
                        "versions_added": sorted(left, key=int), "undecided_versions": undecided,
                        "repairs": repairs, "survived": survived})
-    before = _registry(params)
-    final = _Flow(params_path, out_dir / "final.log")
+    before = registry_state(params)
+    final = Flow(params_path, out_dir / "final.log")
     code = final.finish(timeout_s)
-    after = _registry(params)
+    after = registry_state(params)
     added = {v: info for v, info in after["versions"].items() if v not in before["versions"]}
     final_ok = code == 0 and len(added) == 1 and all(info["status"] for info in added.values())
     return {"stage_seconds": timings, "faults": faults, "injected": sum(f["killed"] for f in faults),
@@ -194,7 +194,7 @@ def inject_monitoring(params_path: Path, batches: Sequence[Path], out_dir: Path 
     lay = params.layout
     out_dir = out_dir or lay.reports / "faults"
     out_dir.mkdir(parents=True, exist_ok=True)
-    flow = _Flow(params_path, out_dir / "kill_monitoring.log", flow="monitoring")
+    flow = Flow(params_path, out_dir / "kill_monitoring.log", flow="monitoring")
     deadline = time.monotonic() + timeout_s
     while not lay.prediction_log(batches[0]).exists() and flow.proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -205,7 +205,7 @@ def inject_monitoring(params_path: Path, batches: Sequence[Path], out_dir: Path 
     else:
         flow.finish(timeout_s)
     at_kill = {Path(f.path).name: f.state for f in open_ledger(params).all()}
-    code = _Flow(params_path, out_dir / "rerun_monitoring.log", flow="monitoring").finish(timeout_s)
+    code = Flow(params_path, out_dir / "rerun_monitoring.log", flow="monitoring").finish(timeout_s)
     import pandas as pd
 
     ledger = open_ledger(params)
