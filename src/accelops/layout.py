@@ -90,6 +90,11 @@ class Layout(BaseModel):
         return self.reports / "validation.json"
 
     @property
+    def validation_html(self) -> Path:
+        """The same report for people, one self-contained page (batch_check.write; logged to MLflow)."""
+        return self.reports / "validation.html"
+
+    @property
     def data_docs(self) -> Path:
         return self.reports / "data_docs"
 

@@ -35,7 +35,7 @@ def test_registered_run_carries_evaluation_provenance_and_training_facts(trained
         lay.validation_report.read_text())["provenance"]["suite_version"]
     assert "data_docs/index.html" in {a.path for a in client.list_artifacts(run_id, "data_docs")}
     reports = {a.path for a in client.list_artifacts(run_id, "reports")}
-    assert {"reports/feature_stats.json", "reports/training_curves.png"} <= reports
+    assert {"reports/feature_stats.json", "reports/training_curves.png", "reports/validation.html"} <= reports
     # the network beside its scikit-learn baseline, with curves and the run's hardware facts
     assert {"baseline_test_roc_auc", "challenger_minus_baseline_auc", "train_seconds"} <= set(metrics)
     assert metrics["baseline_test_roc_auc"] > 0.7

@@ -34,6 +34,11 @@ def test_bad_batch_stops_before_training(params):
     assert not params.layout.validated.exists()
     report = json.loads(params.layout.validation_report.read_text())
     assert report["success"] is False
+    # the same report as one self-contained page (MLflow's viewer renders Data Docs unstyled): the failed
+    # rule in a table, inline style, nothing fetched from elsewhere
+    page = params.layout.validation_html.read_text()
+    assert "<h2>Validation of" in page and "REJECTED" in page and "<td>channel</td>" in page and "<style>" in page
+    assert not any(ref in page for ref in ("http://", "https://", "<link", "<script", "src="))
     with pytest.raises(StageInputMissing, match="run the 'validate' stage first"):
         stages.features(params)
 

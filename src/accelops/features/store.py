@@ -175,7 +175,7 @@ def lost_views(store, params: Params) -> list[str]:
     from feast.errors import FeastObjectNotFoundException
 
     state = _load_state(params)
-    key = params.model_contract.entity_id
+    key = params.dataset.entity_id
     lost = []
     for view, entity in state.get("probe", {}).items():
         if view not in params.features.views or view not in state:

@@ -58,7 +58,7 @@ STAGE_IO: dict[str, StageIO] = {
     "validate": StageIO(
         params=("dataset", "validate", "pii", "train.threads", "train.seed"),
         deps=("history", "reference_profile", "reference_label_quality"), outs=("validated",),
-        reports=("validation_report", "data_docs", "label_quality_report", "label_issues"),
+        reports=("validation_report", "validation_html", "data_docs", "label_quality_report", "label_issues"),
         code=("src/accelops/validation", "src/accelops/data/io.py"),
         state=("quarantine_dir", "pii_key_file", "history_pointer")),
     "features": StageIO(
@@ -85,7 +85,7 @@ STAGE_IO: dict[str, StageIO] = {
                 "evaluate.min_slice_support", "evaluate.sensitive", "train.seed", "train.split",
                 "monitor.ledger_url"),
         deps=("evaluation_dir", "metrics_file", "training_summary", "training_curves", "validation_report",
-              "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
+              "validation_html", "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),
         reports=("registration_file", "model_card", "model_card_html"), code=("src/accelops/registry",),
         state=("mlflow_dir", "champion_lock", "dvc_lock", "training_sets_dir")),

@@ -243,6 +243,7 @@ def evaluate(params: Params) -> EvaluationReport:
     """Metrics with intervals, calibration, slices, fairness, robustness and behavioural tests;
     writes evaluation.json (the gate's input), metrics.json (DVC metrics), PNGs and a summary."""
     from accelops.evaluation.report import evaluate_model, markdown_summary
+    from accelops.html import page
     from accelops.training.predict import Predictor
 
     lay = params.layout
@@ -256,6 +257,7 @@ def evaluate(params: Params) -> EvaluationReport:
                             non_members=_training_rows(params, "audit"))
     write_model(report, lay.evaluation_report)
     lay.evaluation_summary.write_text(markdown_summary(report))
+    lay.evaluation_summary.with_suffix(".html").write_text(page(markdown_summary(report), "evaluation"))
     write_json(report.headline(), lay.metrics_file)
     auc = report.intervals["roc_auc"]
     log.info("test ROC-AUC %.4f [%.4f, %.4f]  ECE %.4f -> %.4f  weak slices %d", auc.value, auc.low, auc.high,

@@ -106,8 +106,8 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
               Metric("train_seconds", training.seconds, now, 0),
               Metric("onnx_max_abs_logit_diff", training.onnx.max_abs_diff, now, 0)]
     client.log_batch(run_id, metrics=batch)
-    for path in (lay.validation_report, lay.label_quality_report, lay.feature_stats, lay.training_summary,
-                 lay.metrics_file, lay.training_curves):
+    for path in (lay.validation_report, lay.validation_html, lay.label_quality_report, lay.feature_stats,
+                 lay.training_summary, lay.metrics_file, lay.training_curves):
         if path.exists():
             mlflow.log_artifact(str(path), artifact_path="reports")
     if (lay.data_docs / "index.html").exists():
@@ -155,10 +155,11 @@ def _model_card(params: Params, decision, training: TrainingSummary, evaluation:
     """The version's model card, Markdown and HTML, on the run (model_card/) and in the reports."""
     import mlflow
 
+    from accelops.html import page as html_page
     from accelops.registry import model_card
 
     text = model_card.render(params, decision, training, evaluation, benchmark, provenance)
-    page = model_card.html(text, f"{params.register_.model_name} v{decision.version}")
+    page = html_page(text, f"{params.register_.model_name} v{decision.version}")
     lay = params.layout
     lay.model_card.parent.mkdir(parents=True, exist_ok=True)
     lay.model_card.write_text(text)

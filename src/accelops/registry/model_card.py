@@ -96,11 +96,3 @@ def limitations(training: TrainingSummary, evaluation: EvaluationReport) -> list
     out.append("trained on the time window above; performance on later data is estimated by the monitoring flow")
     return out
 
-
-def html(markdown_text: str, title: str) -> str:
-    import markdown
-
-    body = markdown.markdown(markdown_text, extensions=["tables"])
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>"
-            "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:2px 8px}</style></head><body>" + body + "</body></html>")

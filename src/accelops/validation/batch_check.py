@@ -104,8 +104,14 @@ def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
 
 
 def write(check_: BatchCheck, path: Path) -> Path:
+    """validation.json, and beside it validation.html: the same report for people (markdown_summary as a
+    self-contained page, logged to MLflow where Data Docs render unstyled)."""
+    from accelops.html import page
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(check_.summary().model_dump_json(indent=2))
+    summary = check_.summary()
+    path.write_text(summary.model_dump_json(indent=2))
+    path.with_suffix(".html").write_text(page(markdown_summary(summary), f"validation of {summary.source}"))  # validation_html
     return path
 
 
