@@ -333,18 +333,25 @@ def audit(rows: int = typer.Option(100, "--rows", min=20, help="values per corpu
                                          "each entry point on a scratch copy (a minute or two)"),
           canaries: bool = typer.Option(False, "--canaries", help="also plant canaries in the PII columns, run "
                                         "the training flow on a scratch copy and sweep every file it wrote"),
+          dependencies: bool = typer.Option(False, "--dependencies", help="also stop a tracking server mid-run "
+                                            "and fill the artifact disk, on scratch copies (seven training runs)"),
+          concurrency: bool = typer.Option(False, "--concurrency", help="also start two trainings and a "
+                                           "monitoring run at once on a scratch copy (four training runs)"),
           params: Optional[Path] = ParamsOpt) -> None:
     """Reliability and security figures measured now: personal-data recall and false positives per kind
     and locale on a labelled corpus, the membership-attack AUC of every registered version, with
     --bad-input the bad inputs tried and rejected per entry point, with --canaries the planted values
-    found after a training run (0 expected), and with --faults the training and monitoring flows killed
-    mid-work; the sections not built yet are named, never counted as passed."""
+    found after a training run (0 expected), with --faults the training and monitoring flows killed
+    mid-work, with --dependencies the tracking server stopped and the disk full, with --concurrency two
+    trainings and a monitoring run at once; a section not run is named, never counted as passed."""
     from accelops.config import default_params_path
     from accelops.pipeline.audit import audit as run_audit, render
 
     path = params or default_params_path()
-    result = run_audit(rows=rows, params=_params(params), faults_params=path if faults else None,
-                       bad_input_params=path if bad_input else None, canaries_params=path if canaries else None)
+    chosen = {"faults": faults, "bad_input": bad_input, "canaries": canaries, "dependencies": dependencies,
+              "concurrency": concurrency}
+    result = run_audit(rows=rows, params=_params(params), params_path=path,
+                       sections=[name for name, on in chosen.items() if on])
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False))

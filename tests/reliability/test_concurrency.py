@@ -115,3 +115,66 @@ def test_a_promotion_waits_for_another_hosts_lock_and_a_dead_holder_frees_it(ser
     time.sleep(0.5)
     with advisory_lock(lock_db, "accelops.champion:waiter", timeout_s=5):
         pass
+
+
+def _check_concurrent(out: dict) -> None:
+    for run in out["flows"]:
+        assert run["exit_code"] == 0, run
+        assert not run["locked"] and not run["locked_in_logs"], run          # no "database is locked"
+    history = out["history"]
+    assert history["champion"] is not None and history["chain"] and history["last_event_is_champion"], history
+    assert history["promoted_versions"] == history["promotion_events_to"] and not history["undecided"], history
+    assert [f["state"] for f in out["landed"]] == ["done"], out["landed"]
+    assert out["consistent"]
+
+
+@pytest.mark.heavy
+def test_two_trainings_and_monitoring_at_once_on_the_embedded_sqlite_default(tmp_path):
+    from helpers import write_params
+
+    from accelops.config import load_params
+    from accelops.pipeline import concurrency, stages
+
+    source = write_params(tmp_path / "source")
+    stages.STAGES["generate"](load_params(source))
+    out = concurrency.embedded(source, tmp_path / "scratch")
+    _check_concurrent(out)
+    assert sum(run["waited_for_lock"] for run in out["flows"] if run["flow"].startswith("training")) == 1
+    assert out["history"]["versions"] == 3                                  # the first run's and the two trainings'
+
+
+@pytest.mark.heavy
+def test_two_hosts_training_and_monitoring_at_once_on_postgresql_and_redis(server, tmp_path):
+    """Two workdirs (two hosts: no shared file lock) against one MLflow server on PostgreSQL, one Feast SQL
+    registry, one ledger, one Redis: the trainings really overlap; the promotion lock is PostgreSQL's."""
+    import shutil
+    import uuid
+
+    from helpers import SMALL, write_params
+
+    from accelops.config import load_params
+    from accelops.features.store import open_store
+    from accelops.pipeline import concurrency, stages
+    from accelops.pipeline.faults import Flow
+
+    url, _, _ = server
+    project = f"conc_{uuid.uuid4().hex[:8]}"
+    with postgres_database("feast") as feast_db, postgres_database("ledger") as ledger_db:
+        hosts = [write_params(tmp_path / name, profile="server", register={"tracking_uri": url,
+                                                                          "model_name": f"{project}-model",
+                                                                          "experiment": project},
+                              features={"project": project, "registry": feast_db, "online_store": "redis"},
+                              monitor={**SMALL["monitor"], "ledger_url": ledger_db, "batch_rows": 2000})
+                 for name in ("host_a", "host_b")]
+        a = load_params(hosts[0])
+        stages.STAGES["generate"](a)
+        shutil.copy(a.layout.history, load_params(hosts[1]).layout.history)
+        try:
+            assert Flow(hosts[0], tmp_path / "clean.log").finish(900) == 0, (tmp_path / "clean.log").read_text()[-3000:]
+            concurrency.land_batch(a)
+            out = concurrency.concurrent_flows(hosts, hosts[0], tmp_path / "logs")
+        finally:
+            open_store(a).teardown()                                     # the online rows leave Redis
+    _check_concurrent(out)
+    assert not any(run["waited_for_lock"] for run in out["flows"])       # different workdirs: no file lock shared
+    assert out["history"]["versions"] == 3
