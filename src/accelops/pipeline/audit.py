@@ -239,12 +239,12 @@ def _render_faults(faults: dict[str, Any]) -> list[str]:
     lines = [f"training faults (SIGKILL halfway through each stage, then recovery and a clean run): "
              f"{faults['survived']} of {faults['injected']} survived; the next run "
              f"{'finished with one decided version' if final['ok'] else 'FAILED: exit ' + str(final['exit_code'])}",
-             f"  {'stage':<12}{'killed after':>13}  {'run':<7}{'champion':<10}{'new versions':<13}survived"]
+             f"  {'stage':<12}{'killed after':>13}  {'run':<9}{'champion':<10}{'new versions':<13}survived"]
     for f in faults["faults"]:
         if not f["killed"]:
             lines.append(f"  {f['stage']:<12}{'not killed':>13}  {f['detail']}")
             continue
-        lines.append(f"  {f['stage']:<12}{f['after_s']:>11.2f} s  {f['run_status_recovered'] or 'closed':<7}"
+        lines.append(f"  {f['stage']:<12}{f['after_s']:>11.2f} s  {f['run_status_recovered'] or 'closed':<9}"
                      f"{f['champion_before']}->{f['champion_after']:<7}{len(f['versions_added']):<13}"
                      f"{'yes' if f['survived'] else 'NO'}")
     if (mon := faults.get("monitoring")) is not None:
