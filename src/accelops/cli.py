@@ -471,9 +471,9 @@ def main() -> None:
         typer.echo("Aborted!", err=True)
         sys.exit(1)
     except Exception as exc:             # a dependency's failure (tracking server gone, disk full): named
-        from accelops.pipeline.recovery import dependency_failure
+        from accelops.errors import named_failure
 
-        if (named := dependency_failure(exc)) is None:
+        if (named := named_failure(exc)) is None:
             raise
         typer.echo(f"error: {type(named).__name__}: {named}", err=True)
         sys.exit(2)

@@ -5,6 +5,7 @@ Only environment variables are touched here (Prefect is never imported by the li
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -100,14 +101,32 @@ def configure_logging(level: int | str = "INFO", verbose_console: bool | None = 
     root.handlers = [h for h in root.handlers if not getattr(h, "accelops_console", False)]
     handler = logging.StreamHandler(sys.stderr)
     handler.accelops_console = True
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s" if not loud else
-                                           "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+                         if loud else _QuietConsole("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
     if not loud:
         handler.addFilter(lambda r: r.name == PROGRESS or (r.levelno >= logging.WARNING and
                                                            not r.name.startswith(TOOL_LOGGERS)))
     root.addHandler(handler)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _is_named(exc: BaseException | None) -> bool:
+    from accelops.errors import AccelopsError, named_failure
+
+    return isinstance(exc, AccelopsError) or (exc is not None and named_failure(exc) is not None)
+
+
+class _QuietConsole(logging.Formatter):
+    """The default console's lines: a record whose exception is a named error (an AccelopsError, or a
+    dependency's failure accelops names: tracking server gone, disk full) prints without its traceback,
+    which stays in the logs (Prefect logs a failed task and flow with every chained traceback: ~250
+    lines before the one-line error). Unexpected exceptions keep theirs."""
+
+    def format(self, record):
+        if record.exc_info and _is_named(record.exc_info[1]):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
 
 
 def route_run_log(path: Path) -> None:

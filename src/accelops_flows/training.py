@@ -12,7 +12,7 @@ from pydantic import Field
 
 from accelops import runtime as runtime_env
 from accelops.config import load_params
-from accelops.errors import TrackingUnavailable
+from accelops.errors import TrackingUnavailable, named_failure
 from accelops.pipeline import history, recovery
 from accelops.pipeline.summary import stage_line
 from accelops.registry import tracking
@@ -67,7 +67,7 @@ def _train(params, params_path, data, reason, new_after):
     try:
         _stages(params, params_path, data, reason, new_after, timed, results)
     except BaseException as exc:                       # the run says where and why it stopped
-        named = recovery.dependency_failure(exc)        # the tracking server gone, a full disk: named
+        named = named_failure(exc)        # the tracking server gone, a full disk: named
         failure = named or exc
         if not isinstance(named, TrackingUnavailable):  # else closing would wait out the retries again
             try:

@@ -46,6 +46,30 @@ def test_the_default_console_shows_progress_and_our_warnings_only(console, capsy
     assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "WARNING"
 
 
+def test_a_named_failure_prints_its_line_without_the_traceback_an_unexpected_one_keeps_it(console, capsys,
+                                                                                           monkeypatch):
+    """Prefect logs a failed task and flow with every chained traceback; for an error accelops names (its
+    own, or a dependency's: the tracking server gone, a full disk) the console keeps the line only."""
+    import errno
+
+    from accelops.errors import TrackingUnavailable
+
+    monkeypatch.delenv(runtime.VERBOSE_ENV, raising=False)
+    runtime.configure_logging()
+    log = logging.getLogger("prefect.flow_runs")
+    failures = {"named": TrackingUnavailable("MLflow tracking at http://127.0.0.1:1 did not answer"),
+                "disk full": OSError(errno.ENOSPC, "No space left on device", "/tmp/x"),
+                "a bug": ZeroDivisionError("division by zero")}
+    for what, exc in failures.items():
+        try:
+            raise exc
+        except Exception:
+            log.error("run failed: %s", what, exc_info=True)
+    err = capsys.readouterr().err
+    assert "run failed: named" in err and "run failed: disk full" in err and "run failed: a bug" in err
+    assert err.count("Traceback (most recent call last)") == 1 and "ZeroDivisionError: division by zero" in err
+
+
 def test_verbose_shows_every_accelops_line(console, capsys, monkeypatch):
     monkeypatch.setenv(runtime.VERBOSE_ENV, "1")
     runtime.configure_logging()

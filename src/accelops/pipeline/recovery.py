@@ -11,7 +11,6 @@ dies, so a stale lock file never blocks."""
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import socket
@@ -20,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from accelops.config import Params
-from accelops.errors import AccelopsError, StorageFull, TrackingUnavailable, WorkdirBusy
+from accelops.errors import WorkdirBusy
 from accelops.runtime import PROGRESS
 
 log = logging.getLogger("accelops.recovery")
@@ -104,66 +103,3 @@ def recover_interrupted(params: Params) -> list[str]:
     for line in done:
         log.warning("recovered from an interrupted training run: %s", line)
     return done
-
-
-STORAGE_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
-                  errno.EFBIG: "file size limit reached"}
-
-
-def dependency_failure(exc: BaseException) -> AccelopsError | None:
-    """The named error for a failure that is a dependency's, not ours: the tracking store unreachable
-    after its retries (TrackingUnavailable, naming the URI) or a full disk, quota or file-size limit
-    (StorageFull, naming the path and the space left there); None for anything else. Looks down the
-    exception's causes, since MLflow and Feast wrap what they hit."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, AccelopsError):
-            return None                       # already named
-        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
-            return StorageFull(_storage_message(exc))
-        if _tracking_unreachable(exc):
-            return TrackingUnavailable(_tracking_message(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _storage_message(exc: OSError) -> str:
-    import shutil
-    from pathlib import Path
-
-    target = exc.filename2 or exc.filename       # shutil's copies name the source first, the destination second
-    path = Path(target) if target else None
-    place = path
-    while place is not None and not place.exists() and place != place.parent:
-        place = place.parent
-    free = ""
-    if place is not None and place.exists():
-        usage = shutil.disk_usage(place)
-        free = f"; {usage.free / 2**20:.1f} MB free of {usage.total / 2**20:.1f} MB there"
-    return (f"{path or 'a file'}: {STORAGE_ERRNOS[exc.errno]} ([Errno {exc.errno}]){free}: free space (or raise the "
-            "quota) and run again; the next training run closes this one and removes a version it left undecided")
-
-
-def _tracking_unreachable(exc: BaseException) -> bool:
-    import requests
-
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
-        return True
-    text = str(exc)
-    return type(exc).__name__ == "MlflowException" and any(
-        s in text for s in ("Max retries exceeded", "Failed to establish a new connection", "Connection refused",
-                            "Read timed out", "Connection aborted"))
-
-
-def _tracking_message(exc: BaseException) -> str:
-    import sys
-
-    uri = sys.modules["mlflow"].get_tracking_uri() if "mlflow" in sys.modules else "the tracking store"
-    retries = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "7")
-    text = str(exc)
-    why = next((w for k, w in (("Connection refused", "connection refused"), ("timed out", "timed out"),
-                               ("Connection aborted", "connection aborted")) if k in text), text.splitlines()[0][:200])
-    return (f"MLflow tracking at {uri} did not answer after {retries} retries ({why}; "
-            "MLFLOW_HTTP_REQUEST_MAX_RETRIES): start the server (or point register.tracking_uri at one) and run "
-            "again; the next training run closes this one and removes a version it left undecided")
