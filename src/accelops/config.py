@@ -269,6 +269,29 @@ class FeaturesParams(_Section):
                                  "a file); null = a registry file in the workdir")
 
 
+class DistributedParams(_Section):
+    """torchrun from the train stage: the network trained by DistributedDataParallel in several processes
+    (gloo on CPU, NCCL on CUDA, one GPU per process) and hosts, with the same split, loop, checkpoints and
+    MLflow run as in one process."""
+    nproc_per_node: int = Field(1, ge=1, description="Training processes on this host; 1 (and nnodes 1) = no "
+                                "torchrun: the network trains in the stage's own process")
+    nnodes: int = Field(1, ge=1, description="Hosts taking part; above 1 every host runs the train stage with the "
+                        "same rdzv_endpoint and rdzv_id")
+    rdzv_endpoint: str | None = Field(None, description="host:port of the rendezvous (torchrun's c10d backend), "
+                                      "needed when nnodes > 1")
+    rdzv_id: str = Field("accelops", min_length=1, description="The job id every host of one training shares")
+
+    @model_validator(mode="after")
+    def _endpoint_for_hosts(self) -> "DistributedParams":
+        if self.nnodes > 1 and not self.rdzv_endpoint:
+            raise ValueError(f"nnodes {self.nnodes} needs rdzv_endpoint (host:port every host can reach)")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.nproc_per_node > 1 or self.nnodes > 1
+
+
 class TrainParams(_Section):
     """The torch model (an MLP over standardised numerics and categorical embeddings) and its baseline."""
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Training device; auto = CUDA, "
@@ -304,6 +327,9 @@ class TrainParams(_Section):
                     "HistGradientBoosting baseline) may become the challenger: the one listed with the best "
                     "validation AUC (ties go to the first listed). 'network' is the accelerator path; "
                     "'boosting' is served by scikit-learn on CPU")
+
+    distributed: DistributedParams = Field(default_factory=DistributedParams,
+                                           description="torchrun from the train stage (several processes or hosts)")
 
     @model_validator(mode="after")
     def _split_sums_to_one(self) -> "TrainParams":

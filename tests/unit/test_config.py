@@ -172,3 +172,15 @@ def test_the_server_profile_names_every_embedded_backend_at_once(tmp_path):
     raw["features"].update(registry="postgresql+psycopg://accelops@127.0.0.1:5432/feast", online_store="redis")
     raw["monitor"]["ledger_url"] = "postgresql+psycopg://accelops@127.0.0.1:5432/ledger"
     assert parse_params(raw, root=tmp_path).profile == "server"
+
+
+def test_torchrun_across_hosts_needs_a_rendezvous_and_one_process_means_no_torchrun(tmp_path):
+    raw = _raw()
+    assert not parse_params(raw, root=tmp_path).train.distributed.enabled          # the default: in process
+    raw["train"]["distributed"] = {"nproc_per_node": 2}
+    assert parse_params(raw, root=tmp_path).train.distributed.enabled
+    raw["train"]["distributed"] = {"nnodes": 2}
+    with pytest.raises(ConfigError, match=r"train\.distributed(.|\n)*nnodes 2 needs rdzv_endpoint"):
+        parse_params(raw, root=tmp_path)
+    raw["train"]["distributed"] = {"nnodes": 2, "rdzv_endpoint": "10.0.0.5:29400"}
+    assert parse_params(raw, root=tmp_path).train.distributed.rdzv_id == "accelops"

@@ -203,8 +203,15 @@ def train(params: Params) -> TrainingSummary:
     def live(epoch: int, record: dict) -> None:       # the flow's MLflow run charts each epoch as it ends
         tracking.log_live(params, {k: record[k] for k in ("train_loss", "valid_auc", "lr")}, step=epoch)
 
-    result = train_model(parts["train"], parts["valid"], contract, params.train, network_dir,
-                         checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint, on_epoch_end=live)
+    if params.train.distributed.enabled:              # torchrun: DDP processes (and hosts), rank 0 logs live
+        from accelops.training.distributed import launch
+
+        run_id = tracking.active_run(params)
+        result = launch(params, network_dir, lay.checkpoints_dir, fingerprint,
+                        live=(tracking.tracking_uri(params), run_id) if run_id else None)
+    else:
+        result = train_model(parts["train"], parts["valid"], contract, params.train, network_dir,
+                             checkpoint_dir=lay.checkpoints_dir, fingerprint=fingerprint, on_epoch_end=live)
     onnx = export_onnx(network_dir, parts["test"].head(2048))
     baseline, _ = train_baseline(parts["train"], parts["valid"], parts["test"], contract.label,
                                  model_folder.read_preprocessor(network_dir), lay.candidate_dir("boosting"),

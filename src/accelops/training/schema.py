@@ -38,6 +38,7 @@ class TrainResult(_Record):
     resumed_from_epoch: int = 0
     batch_size: int = 0             # as trained: train.batch_size, or sized from the training rows when null
     max_epochs: int = 0             # train.epochs, likewise
+    world_size: int = 1             # processes that trained it (torchrun: train.distributed)
     history: list[EpochRecord] = []
 
 

@@ -134,7 +134,7 @@ def train_model(train_df: pd.DataFrame, valid_df: pd.DataFrame, contract: Contra
                          precision=precision, epochs_run=len(progress.history), best_epoch=progress.best_epoch,
                          best_valid_auc=progress.best_auc, seconds=time.perf_counter() - started,
                          temperature=temperature, resumed_from_epoch=resumed_from, batch_size=params.batch_size,
-                         max_epochs=params.epochs, history=progress.history)
+                         max_epochs=params.epochs, world_size=run.world, history=progress.history)
     if run.rank != 0:
         return result  # only rank 0 writes the model
     model_folder.save(out_dir, progress.best_state, pre, arch,
