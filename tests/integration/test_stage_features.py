@@ -121,3 +121,25 @@ def test_asof_engine_agrees_with_feasts_offline_store_and_keeps_what_feast_drops
     out, missing = fs.training_set(store, params.replace(features={"views": views}), late)
     assert missing["customer_profile"] == missing["customer_usage"] == 0
     assert 0 < missing["customer_usage_windows"] == int(out["events_30d"].isna().sum())
+
+
+def test_another_host_applying_last_to_a_shared_registry_does_not_change_this_hosts_training_set(trained_copy,
+                                                                                                  tmp_path):
+    """A Feast registry shared by hosts (the SQL registry) holds the offline source path of whichever host
+    applied last; the as-of join reads this host's own feature table."""
+    from accelops.features import store as fs
+    from accelops.features.asof import view_specs
+    from accelops.features.build import entity_rows
+
+    params = trained_copy.params
+    entities = entity_rows(pd.read_parquet(params.layout.validated), params.dataset)
+    before, _ = fs.training_set(fs.open_store(params), params, entities)
+    other = pd.read_parquet(params.layout.features_table)
+    other["monthly_charges"] += 1000.0                               # the other host's (different) table
+    other_path = tmp_path / "other_host" / "features.parquet"
+    other_path.parent.mkdir()
+    other.to_parquet(other_path)
+    store = fs.apply(params, other_path)                             # it applied last
+    assert {spec.path for spec in view_specs(store, params.features.feature_service)} == {str(other_path.resolve())}
+    after, _ = fs.training_set(store, params, entities)
+    pd.testing.assert_frame_equal(after, before)

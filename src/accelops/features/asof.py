@@ -83,15 +83,18 @@ def gather(table: pd.DataFrame, column: str, positions: np.ndarray) -> np.ndarra
 
 
 def historical_features(store, service_name: str, entities: pd.DataFrame, entity_ts: str,
-                        tables: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """(entity rows + features in input order, {view: rows with no feature row in its window})."""
+                        tables: dict[str, pd.DataFrame] | None = None,
+                        source: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(entity rows + features in input order, {view: rows with no feature row in its window}). `source`:
+    read the views' rows from this file instead of the source path in the registry (a registry shared
+    by several hosts holds the path of whichever host applied last)."""
     out = entities.reset_index(drop=True)
     features: dict[str, np.ndarray] = {}
     missing: dict[str, int] = {}
     for spec in view_specs(store, service_name):
         table = (tables or {}).get(spec.name)
         if table is None:
-            table = pd.read_parquet(spec.path, columns=[*spec.join_keys, spec.timestamp, *spec.features])
+            table = pd.read_parquet(source or spec.path, columns=[*spec.join_keys, spec.timestamp, *spec.features])
         pos = match_positions(out, table, spec, entity_ts)
         missing[spec.name] = int((pos < 0).sum())
         for f in spec.features:

@@ -132,7 +132,9 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.Data
     if params.features.engine == "asof":
         from accelops.features.asof import historical_features
 
-        out, missing = historical_features(store, params.features.feature_service, entities, contract.timestamp)
+        local = params.layout.features_table            # this host's table, not the last applier's (shared registry)
+        out, missing = historical_features(store, params.features.feature_service, entities, contract.timestamp,
+                                           source=str(local) if local.exists() else None)
     else:
         out = _feast_historical(store, params, entities)
         missing = {name: int(out[view.features].isna().all(axis=1).sum())
