@@ -292,6 +292,28 @@ class DistributedParams(_Section):
         return self.nproc_per_node > 1 or self.nnodes > 1
 
 
+class TuningParams(_Section):
+    """Optuna search over the network's hyperparameters, run by the train stage before its final fit (the
+    flow runs the trials on its task runner). The first trial is the params as written, so the search is
+    compared with the defaults on the same split; the best trial's values train the network."""
+    trials: int = Field(0, ge=0, description="Trials in the study (0 = no search). The study is named by the "
+                        "training set and the train params, so raising this continues it and a rerun after a "
+                        "failure keeps the trials already done")
+    parallel: int = Field(1, ge=1, description="Trials asked at once and run together on the task runner (each "
+                          "with the available cores shared out)")
+    timeout_minutes: float | None = Field(None, gt=0, description="No new batch of trials after this long (null "
+                                          "= none)")
+    pruning: bool = Field(True, description="Median pruning: a trial whose validation AUC at an epoch is below "
+                          "the median of earlier trials at that epoch stops there")
+    parameters: list[Literal["lr", "weight_decay", "dropout", "hidden", "embedding_dim", "batch_size"]] = Field(
+        default=["lr", "weight_decay", "dropout", "hidden", "embedding_dim"], min_length=1,
+        description="What is searched (accelops.training.tuning.SPACE: ranges around the defaults); the rest "
+                    "stays as written")
+    storage: str | None = Field(None, description="Optuna storage URL shared by the workers (e.g. "
+                                "postgresql+psycopg://accelops@db:5432/optuna, password from PGPASSWORD); null = a "
+                                "journal file in the workdir (workers on this host)")
+
+
 class TrainParams(_Section):
     """The torch model (an MLP over standardised numerics and categorical embeddings) and its baseline."""
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Training device; auto = CUDA, "
@@ -330,6 +352,7 @@ class TrainParams(_Section):
 
     distributed: DistributedParams = Field(default_factory=DistributedParams,
                                            description="torchrun from the train stage (several processes or hosts)")
+    tuning: TuningParams = Field(default_factory=TuningParams, description=TuningParams.__doc__)
 
     @model_validator(mode="after")
     def _split_sums_to_one(self) -> "TrainParams":
@@ -578,6 +601,16 @@ class ServeParams(_Section):
         return self
 
 
+class OrchestrationParams(_Section):
+    """Where the flows' fanned-out tasks run (today: the tuning trials)."""
+    task_runner: Literal["threads", "dask"] = Field("threads", description="threads: Prefect's thread pool in the "
+                                                    "flow's process; dask: prefect-dask's runner, on a local "
+                                                    "cluster or the scheduler at dask_address")
+    dask_address: str | None = Field(None, description="tcp://host:8786 of an existing Dask scheduler; null = a "
+                                     "local cluster started for the flow and stopped after it")
+    dask_workers: int = Field(2, ge=1, description="Worker processes of the local cluster (one thread each)")
+
+
 class Params(_Section):
     """params.yaml: one section per stage."""
     profile: Literal["local", "server"] = Field("local", description="local: every backend embedded in the workdir "
@@ -602,6 +635,7 @@ class Params(_Section):
                                       "dataset.name")
     monitor: MonitorParams = Field(MonitorParams(), description=MonitorParams.__doc__)
     serve: ServeParams = Field(ServeParams(), description=ServeParams.__doc__)
+    orchestration: OrchestrationParams = Field(OrchestrationParams(), description=OrchestrationParams.__doc__)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

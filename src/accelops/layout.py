@@ -162,6 +162,11 @@ class Layout(BaseModel):
         return self.reports / "training.json"
 
     @property
+    def tuning_study(self) -> Path:
+        """Optuna's journal of every study searched here (train.tuning.storage null): trials survive a failure."""
+        return self.workdir / "tuning" / "optuna.journal"
+
+    @property
     def training_curves(self) -> Path:
         return self.reports / "training_curves.png"
 

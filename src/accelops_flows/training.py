@@ -19,6 +19,7 @@ from accelops.registry import tracking
 from accelops.runtime import PROGRESS
 from accelops_flows import tasks as t
 from accelops_flows.hooks import failure_summary
+from accelops_flows.tuning import with_runner
 
 progress = logging.getLogger(PROGRESS)
 STAGES = ("reference", "validate", "features", "train", "evaluate", "benchmark", "register", "materialize")
@@ -27,7 +28,8 @@ STAGES = ("reference", "validate", "features", "train", "evaluate", "benchmark",
 @flow(name="training", log_prints=True, on_failure=[failure_summary])
 def training_flow(data: str | None = None, params_path: str | None = None,
                   reason: Annotated[str, Field(min_length=1)] = "manual",
-                  new_after: str | None = None) -> dict:
+                  new_after: str | None = None,
+                  tune_trials: Annotated[int | None, Field(ge=0)] = None) -> dict:
     """Train a challenger and gate it against @champion: validate, features, train, evaluate, benchmark,
     register behind the promotion gate, load the online store.
 
@@ -37,8 +39,13 @@ def training_flow(data: str | None = None, params_path: str | None = None,
         reason: why this run, recorded on the MLflow run and the model version (the schedule sets "nightly").
         new_after: ISO time after which rows are new (a drift-triggered retraining sets it; the label check
             judges only those rows, by a model fit on them).
+        tune_trials: Optuna trials before the final fit (empty: train.tuning.trials; 0: no search); they run
+            on orchestration.task_runner.
     """
     params = load_params(params_path)
+    if tune_trials is not None:
+        params = params.model_copy(update={"train": params.train.model_copy(
+            update={"tuning": params.train.tuning.model_copy(update={"trials": tune_trials})})})
     runtime_env.route_logs(params)      # a served run is a fresh process: its tool output to the workdir too
     with recovery.exclusive_training(params):          # one training flow per workdir; waits for the other
         for line in recovery.recover_interrupted(params):
@@ -54,6 +61,7 @@ def _train(params, params_path, data, reason, new_after):
     progress.info("training %s on %s", params.dataset.name, data)
     tracking.start_flow_run(params, reason, data)      # visible in the MLflow UI from now on
     stage = "reference"
+    tuned = int(params.train.tuning.trials > 0)
 
     def timed(name, fn, *args):
         nonlocal stage
@@ -61,7 +69,7 @@ def _train(params, params_path, data, reason, new_after):
         results[name] = fn.with_options(timeout_seconds=params.serve.stage_timeout_minutes * 60)(*args)
         timings[name] = round(time.perf_counter() - start, 2)
         tracking.log_live(params, {f"stage_seconds.{name}": timings[name]})
-        progress.info("  [%d/%d] %-11s %7.1f s  %s", len(timings), len(STAGES), name, timings[name],
+        progress.info("  [%d/%d] %-11s %7.1f s  %s", len(timings), len(STAGES) + tuned, name, timings[name],
                       stage_line(results[name]))
 
     try:
@@ -90,6 +98,8 @@ def _stages(params, params_path, data, reason, new_after, timed, results) -> Non
     timed("reference", t.reference, params)
     timed("validate", t.validate, params, data, new_after)
     timed("features", t.features, params)
+    if params.train.tuning.trials:                      # trials on the task runner; train fits the best values
+        timed("tune", with_runner(params), params)
     timed("train", t.train, params)
     timed("evaluate", t.evaluate, params)
     timed("benchmark", t.benchmark, params)

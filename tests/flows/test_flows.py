@@ -21,7 +21,8 @@ def trained_by_flow(tmp_path_factory):
     path = write_params(tmp_path_factory.mktemp("flows"))
     params = load_params(path)
     stages.generate(params)
-    state = training_flow(params_path=str(path), reason="test", return_state=True)
+    # with a 3-trial Optuna search (the flow parameter a user sets in the UI's form) on the threads runner
+    state = training_flow(params_path=str(path), reason="test", tune_trials=3, return_state=True)
     return Project(path, params, state.result()), state.state_details.flow_run_id
 
 
@@ -41,6 +42,19 @@ def _artifacts(flow_run_id) -> dict:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
     return {a.key: a for a in found}
+
+
+def _subflow_artifact(parent_id, key: str):
+    """The artifact `key` of a subflow run of flow run `parent_id`."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    with get_client(sync_client=True) as client:
+        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent_id])))
+    found = [a for child in children for k, a in _artifacts(child.id).items() if k == key]
+    assert len(found) == 1, [c.name for c in children]
+    return found[0]
 
 
 def _batch(params, scenario, seed, folder=None, week=0):
@@ -64,8 +78,10 @@ def _versions(params):
 def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     project, flow_run_id = trained_by_flow
     params, result = project.params, project.out
-    assert set(result["timings"]) == {"reference", "validate", "features", "train", "evaluate", "benchmark", "register",
-                                      "materialize"}
+    assert set(result["timings"]) == {"reference", "validate", "features", "tune", "train", "evaluate", "benchmark",
+                                      "register", "materialize"}
+    tuned = result["tune"]
+    assert [t.number for t in tuned.trials] == [0, 1, 2] and result["train"].tuning == tuned
     assert result["register"].promoted and result["evaluate"].overall.roc_auc > 0.7
     assert [v["gate_decision"] for v in _versions(params)] == ["promoted"]
     artifacts = _artifacts(flow_run_id)
@@ -83,6 +99,8 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     change = artifacts["champion-change"].data                # the champion change, linked to MLflow
     assert f"-> v{reg.version}**" in change and f"/#/models/{params.register_.model_name}/versions/{reg.version}" in change
     assert artifacts["model-card"].data.startswith("# Model card:")
+    trials = _subflow_artifact(flow_run_id, "tuning")        # the subflow's trials table, one per trial
+    assert trials.type == "table" and tuned.study in trials.description and '"trial": 2' in trials.data
     _the_mlflow_run_spans_the_flow(params, reg)
     from prefect.client.orchestration import get_client
 
@@ -446,8 +464,20 @@ def _the_mlflow_run_spans_the_flow(params, reg) -> None:
     assert {d.dataset.name for d in run.inputs.dataset_inputs} == {"training_set", "test_split"}
     note = run.data.tags["mlflow.note.content"]
     assert note.startswith(f"v{reg.version} PROMOTED") and "Trigger:" in note
+    tuned = reg_training(params).tuning                                      # the search beside the run
+    assert {f"tuned.{k}": str(v) for k, v in tuned.best_values.items()}.items() <= run.data.params.items()
+    assert run.data.tags["tuning.study"] == tuned.study and run.data.metrics["tuning.trials"] == 3
+    assert [m.step for m in client.get_metric_history(reg.run_id, "tuning.trial_valid_auc")] == [0, 1, 2]
+    assert "tuning/optuna.journal" in {f.path for f in client.list_artifacts(reg.run_id, "tuning")}
     version = client.get_model_version(params.register_.model_name, reg.version)
     assert version.description == note
+
+
+def reg_training(params):
+    from accelops.pipeline.files import read_model
+    from accelops.training.schema import TrainingSummary
+
+    return read_model(TrainingSummary, params.layout.training_summary, "train")
 
 
 def _kill_servers_on(port: int) -> list[int]:

@@ -26,6 +26,7 @@ STATE_REASONS = {
     "checkpoints_dir": "crash-recovery checkpoints, removed when training completes",
     "champion_lock": "serialises moves of @champion between processes (compare-and-set)",
     "dvc_lock": "DVC's own record of the data revision, read for the version's provenance",
+    "tuning_study": "Optuna's journal of the searches (train.tuning): finished trials survive a failed run",
     "training_sets_dir": "registered versions' training sets by content hash: the monitoring flow's drift reference",
 }
 
@@ -70,7 +71,7 @@ STAGE_IO: dict[str, StageIO] = {
         outs=("model_dir", "candidates_dir", "predictions", "valid_predictions"),
         reports=("training_summary", "training_curves"),
         code=("src/accelops/training", "src/accelops/evaluation/calibration.py", "src/accelops/evaluation/metrics.py"),
-        state=("checkpoints_dir", "active_run")),
+        state=("checkpoints_dir", "active_run", "tuning_study")),
     "evaluate": StageIO(
         params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.split", "train.threads"),
         deps=("predictions", "valid_predictions", "training_set", "model_dir"),
@@ -88,7 +89,7 @@ STAGE_IO: dict[str, StageIO] = {
               "validation_html", "label_quality_report", "feature_stats", "data_docs", "benchmark_dir", "model_dir", "serving_dir",
               "predictions", "training_set"),
         reports=("registration_file", "model_card", "model_card_html"), code=("src/accelops/registry",),
-        state=("mlflow_dir", "champion_lock", "dvc_lock", "training_sets_dir")),
+        state=("mlflow_dir", "champion_lock", "dvc_lock", "training_sets_dir", "tuning_study")),
     "materialize": StageIO(
         params=("dataset.entity_id", "dataset.timestamp", "features"), deps=("features_table",),
         reports=("materialize_report",), code=("src/accelops/features",), state=("feast_dir",)),

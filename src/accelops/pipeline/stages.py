@@ -177,7 +177,18 @@ def features(params: Params) -> FeaturesSummary:
     return summary
 
 
-def train(params: Params) -> TrainingSummary:
+def split_parts(params: Params, names: tuple[str, ...] = ("train", "valid", "test")) -> dict[str, pd.DataFrame]:
+    """The training set's rows of each named part (by event time; the same split in every stage; "audit":
+    the train period's rows held out of fitting for the membership audit)."""
+    from accelops.training.split import split_rows
+
+    df = pd.read_parquet(need(params.layout.training_set, "features"))
+    split = split_rows(df, params.model_contract, params.train.split, params.train.seed,
+                       params.evaluate.membership_rows)
+    return {name: df[split == name].reset_index(drop=True) for name in names}
+
+
+def train(params: Params, map_trials=None) -> TrainingSummary:
     """Time split; the network on the chosen device (resuming a killed run from its checkpoint) and the
     gradient-boosting baseline on the same split and inputs, each saved as a candidate; the one with the
     best validation AUC among train.candidates becomes the challenger (model_dir). Writes the
@@ -187,15 +198,20 @@ def train(params: Params) -> TrainingSummary:
     from accelops.training import model_folder
     from accelops.training.baseline import train_baseline
     from accelops.training.export import export_onnx
+    from accelops.training import tuning
     from accelops.training.predict import Predictor
-    from accelops.training.split import split_rows
     from accelops.training.train import train_model
+
+    from accelops.pipeline.tuning import search
 
     lay = params.layout
     contract = params.model_contract
-    df = pd.read_parquet(need(lay.training_set, "features"))
-    split = split_rows(df, contract, params.train.split, params.train.seed, params.evaluate.membership_rows)
-    parts = {name: df[split == name].reset_index(drop=True) for name in ("train", "valid", "test")}
+    tuned = search(params, map_trials)                  # train.tuning: the best values of the study, or None
+    if tuned is not None:
+        params = params.model_copy(update={"train": tuning.apply(params.train, tuned.best_values)})
+        log.info("tuning: trial %d of %d, valid AUC %.4f vs %.4f as written: %s", tuned.best_number,
+                 len(tuned.trials), tuned.best_valid_auc, tuned.default_valid_auc, tuned.best_values)
+    parts = split_parts(params)
     fingerprint = file_sha256(lay.training_set) + ":" + params.train.model_dump_json()
     network_dir = lay.candidate_dir("network")
     from accelops.registry import tracking
@@ -237,7 +253,7 @@ def train(params: Params) -> TrainingSummary:
         io.write_parquet(part, path)
     summary = TrainingSummary(**result.model_dump(), rows={s: len(p) for s, p in parts.items()},
                               baseline=baseline, onnx=OnnxExport.model_validate(onnx), challenger=chosen,
-                              valid_auc=valid_auc, challenger_reason=why)
+                              valid_auc=valid_auc, challenger_reason=why, tuning=tuned)
     training_curves([h.model_dump() for h in summary.history], lay.training_curves)
     write_model(summary, lay.training_summary)
     log.info("trained on %s (%s, %s) in %.1f s, best valid AUC %.4f at epoch %d; baseline %s valid AUC %.4f; "
@@ -273,13 +289,8 @@ def evaluate(params: Params) -> EvaluationReport:
 
 
 def _training_rows(params: Params, part: str = "train") -> pd.DataFrame:
-    """The rows the model was fitted on (the training set's train split), or with part="audit" the train
-    period's rows held out of fitting for the membership audit."""
-    from accelops.training.split import split_rows
-
-    df = pd.read_parquet(need(params.layout.training_set, "features"))
-    split = split_rows(df, params.dataset, params.train.split, params.train.seed, params.evaluate.membership_rows)
-    return df[split == part].reset_index(drop=True)
+    """The rows the model was fitted on (the training set's train split), or another part (split_parts)."""
+    return split_parts(params, (part,))[part]
 
 
 def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:

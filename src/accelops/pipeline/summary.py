@@ -20,6 +20,10 @@ def stage_line(result: object) -> str:
     if name == "TrainingSummary":
         return (f"{r.challenger} chosen (valid AUC network {r.valid_auc['network']:.4f}, boosting "
                 f"{r.valid_auc['boosting']:.4f}); batch {r.batch_size}, {r.epochs_run}/{r.max_epochs} epochs on {r.device}")
+    if name == "TuningResult":
+        pruned = sum(t.state == "PRUNED" for t in r.trials)
+        return (f"{len(r.trials)} trials ({pruned} pruned); best #{r.best_number} valid AUC {r.best_valid_auc:.4f} "
+                f"vs {r.default_valid_auc:.4f} as written")
     if name == "EvaluationReport":
         auc = r.intervals["roc_auc"]
         return f"test AUC {auc.value:.4f} [{auc.low:.4f}, {auc.high:.4f}] on {r.rows.test} rows"

@@ -105,6 +105,8 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
     batch += [Metric("challenger_minus_baseline_auc", evaluation.overall.roc_auc - base.roc_auc, now, 0),
               Metric("train_seconds", training.seconds, now, 0),
               Metric("onnx_max_abs_logit_diff", training.onnx.max_abs_diff, now, 0)]
+    if training.tuning is not None:
+        batch += _tuning_facts(training.tuning, lay.tuning_study, now)
     client.log_batch(run_id, metrics=batch)
     for path in (lay.validation_report, lay.validation_html, lay.label_quality_report, lay.feature_stats,
                  lay.training_summary, lay.metrics_file, lay.training_curves):
@@ -113,6 +115,24 @@ def _log_facts(client, run_id: str, params: Params, reason: str, training: Train
     if (lay.data_docs / "index.html").exists():
         mlflow.log_artifacts(str(lay.data_docs), artifact_path="data_docs")
     mlflow.log_artifacts(str(lay.evaluation_dir), artifact_path="evaluation")
+
+
+def _tuning_facts(tuned, journal, now: int) -> list:
+    """The search behind the network (train.tuning): the values used as tuned.* params, the study's tags,
+    its best and as-written validation AUC as metrics, and the journal beside the run (Optuna can reload it)."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    mlflow.log_params({f"tuned.{k}": v for k, v in tuned.best_values.items()})
+    mlflow.set_tags({"tuning.study": tuned.study, "tuning.storage": tuned.storage,
+                     "tuning.best_trial": str(tuned.best_number)})
+    if journal.exists():
+        mlflow.log_artifact(str(journal), artifact_path="tuning")
+    states = [t.state for t in tuned.trials]
+    return [Metric("tuning.best_valid_auc", tuned.best_valid_auc, now, 0),
+            Metric("tuning.default_valid_auc", tuned.default_valid_auc, now, 0),
+            Metric("tuning.trials", float(len(states)), now, 0),
+            Metric("tuning.pruned", float(states.count("PRUNED")), now, 0)]
 
 
 def _provenance(params: Params, validation: BatchReport | None) -> dict[str, str]:

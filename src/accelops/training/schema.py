@@ -64,3 +64,34 @@ class TrainingSummary(TrainResult):
     challenger: Literal["network", "boosting"] = "network"
     valid_auc: dict[str, float] = {}
     challenger_reason: str = ""
+    tuning: "TuningResult | None" = None    # the search behind the network's values (train.tuning.trials > 0)
+
+
+class TrialRecord(_Record):
+    """One Optuna trial: the values it tried and how it ended."""
+    number: int
+    state: Literal["COMPLETE", "PRUNED", "FAIL"]
+    valid_auc: float | None = None      # best validation AUC over its epochs (None when it failed)
+    epochs: int = 0                     # epochs it ran (a pruned trial stops early)
+    seconds: float = 0.0
+    values: dict[str, float | int | str] = {}
+    note: str = ""                      # why it failed
+
+
+class TuningResult(_Record):
+    """reports/tuning.json: the study searched before the final fit (train.tuning)."""
+    study: str                          # Optuna study name: the training set's hash and the train params
+    storage: str                        # where the study lives (a journal file, or a database URL without password)
+    trials: list[TrialRecord]
+    best_number: int
+    best_values: dict[str, float | int | str]
+    best_valid_auc: float
+    default_valid_auc: float            # trial 0: the params as written, on the same split
+    seconds: float                      # the trials' time, summed (from ask to tell)
+
+    @property
+    def gain(self) -> float:
+        return self.best_valid_auc - self.default_valid_auc
+
+
+TrainingSummary.model_rebuild()
