@@ -28,12 +28,14 @@ def _configured(params: Optional[Path]) -> str:
 @run_app.command("training")
 def run_training(data: Optional[Path] = typer.Option(None, help="default: params paths.history"),
                  params: Optional[Path] = cli.ParamsOpt,
+                 tune_trials: Optional[int] = typer.Option(None, "--tune-trials", min=0, help="Optuna trials before "
+                                                           "the final fit (default: train.tuning.trials)"),
                  as_json: bool = typer.Option(False, "--json", help="print every stage's typed result")) -> None:
     """The training flow: a line per stage, then the gate's decision."""
     path = _configured(params)
     from accelops_flows.training import training_flow
 
-    result = training_flow(data=str(data.resolve()) if data else None, params_path=path)
+    result = training_flow(data=str(data.resolve()) if data else None, params_path=path, tune_trials=tune_trials)
     if as_json:
         typer.echo(_json(result))
 

@@ -74,7 +74,7 @@ class TrialRecord(_Record):
     valid_auc: float | None = None      # best validation AUC over its epochs (None when it failed)
     epochs: int = 0                     # epochs it ran (a pruned trial stops early)
     seconds: float = 0.0
-    values: dict[str, float | int | str] = {}
+    values: dict[str, float | int | str | None] = {}
     note: str = ""                      # why it failed
 
 
@@ -84,7 +84,7 @@ class TuningResult(_Record):
     storage: str                        # where the study lives (a journal file, or a database URL without password)
     trials: list[TrialRecord]
     best_number: int
-    best_values: dict[str, float | int | str]
+    best_values: dict[str, float | int | str | None]
     best_valid_auc: float
     default_valid_auc: float            # trial 0: the params as written, on the same split
     seconds: float                      # the trials' time, summed (from ask to tell)
