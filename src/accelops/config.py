@@ -179,6 +179,10 @@ class ValidateParams(_Section):
     label_folds: int | None = Field(default=None, ge=2, description="Cross-validation folds of the label check; "
                                     "null = from the rows (5 up to 100k rows, 3 above; never more than the "
                                     "rarer class's count)")
+    label_fit_rows: int | None = Field(default=1_000_000, ge=1000, description="Rows the label check's fold "
+                                       "models are fit on at most: a larger table's folds are fit on a seeded "
+                                       "sample of this many rows and every other row is scored by the fold "
+                                       "models' average (out of sample all the same); null = every row")
     max_excess_label_issue_rate: float = Field(default=0.03, ge=0, le=1, description="Block when the flagged-label "
                                                "rate exceeds the reference data's rate by more than this")
 

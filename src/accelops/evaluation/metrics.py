@@ -4,6 +4,7 @@ MLflow-safe metric names."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -84,9 +85,29 @@ def threshold_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
             "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp}}
 
 
+BOOTSTRAP_BLOCK_CELLS = 1 << 23    # weights held at once: 64 MB of float64 (the whole (B, n) matrix at 1.5M
+                                    # test rows and 200 resamples would be 2.4 GB, times the temporaries)
+
+
 def bootstrap_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """(n_boot, n) resampling counts: row b says how often each row is drawn in resample b."""
     return np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(np.float64)
+
+
+def bootstrap_blocks(n: int, n_boot: int, rng: np.random.Generator,
+                     cells: int | None = None) -> Iterator[np.ndarray]:
+    """bootstrap_weights in consecutive blocks of resamples (the same draws in the same order), so memory
+    stays bounded by `cells` weights whatever the row count."""
+    per_block = max(1, (cells or BOOTSTRAP_BLOCK_CELLS) // max(n, 1))
+    for start in range(0, n_boot, per_block):
+        yield bootstrap_weights(n, min(per_block, n_boot - start), rng)
+
+
+def over_resamples(n: int, n_boot: int, rng: np.random.Generator,
+                   statistic: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`statistic(w)` (an array whose last axis is the resample) over all n_boot resamples, one block of
+    weights at a time; equal to statistic(bootstrap_weights(n, n_boot, rng))."""
+    return np.concatenate([statistic(w) for w in bootstrap_blocks(n, n_boot, rng)], axis=-1)
 
 
 def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -123,13 +144,11 @@ def bootstrap_ci(y: np.ndarray, p: np.ndarray, n_boot: int = 200, alpha: float =
     """Percentile bootstrap intervals {metric: {"value", "low", "high"}}, all resamples at once."""
     y = np.asarray(y).astype(int)
     raw, p = np.asarray(p, dtype=np.float64), _clip(p)    # ranks from the raw scores: clipping ties them
-    w = bootstrap_weights(len(y), n_boot, np.random.default_rng(seed))
-    n = w.sum(1)
     draws = {
-        "roc_auc": lambda: weighted_auc(y, raw, w),
-        "pr_auc": lambda: weighted_average_precision(y, raw, w),
-        "log_loss": lambda: w @ -(y * np.log(p) + (1 - y) * np.log(1 - p)) / n,
-        "brier": lambda: w @ (p - y) ** 2 / n,
+        "roc_auc": lambda w: weighted_auc(y, raw, w),
+        "pr_auc": lambda w: weighted_average_precision(y, raw, w),
+        "log_loss": lambda w: w @ -(y * np.log(p) + (1 - y) * np.log(1 - p)) / w.sum(1),
+        "brier": lambda w: w @ (p - y) ** 2 / w.sum(1),
     }
     values = {"roc_auc": fast_auc(y, raw), "log_loss": float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))),
               "brier": float(np.mean((p - y) ** 2))}
@@ -138,15 +157,17 @@ def bootstrap_ci(y: np.ndarray, p: np.ndarray, n_boot: int = 200, alpha: float =
     values["pr_auc"] = float(average_precision_score(y, raw)) if 0 < y.sum() < len(y) else float("nan")
     if threshold is not None:
         pred = (p >= threshold).astype(float)
-        def f1() -> np.ndarray:
+        def f1(w: np.ndarray) -> np.ndarray:
             tp, fp, fn = w @ (pred * y), w @ (pred * (1 - y)), w @ ((1 - pred) * y)
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
         draws["f1"] = f1
         values["f1"] = threshold_metrics(y, p, threshold)["f1"]
+    names = metrics or tuple(draws)
+    resampled = over_resamples(len(y), n_boot, np.random.default_rng(seed),
+                               lambda w: np.stack([draws[m](w) for m in names]))
     out = {}
-    for m in metrics or tuple(draws):
-        d = draws[m]()
+    for m, d in zip(names, resampled):
         d = d[np.isfinite(d)]
         low, high = np.quantile(d, [alpha / 2, 1 - alpha / 2]) if len(d) else (np.nan, np.nan)
         out[m] = {"value": float(values[m]), "low": float(low), "high": float(high)}

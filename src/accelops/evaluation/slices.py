@@ -10,7 +10,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from accelops.evaluation.metrics import bootstrap_weights, fast_auc, weighted_auc
+from accelops.evaluation.metrics import fast_auc, over_resamples, weighted_auc
 
 
 def _groups(frame: pd.DataFrame, slices: list[str], crosses: bool):
@@ -40,7 +40,7 @@ def slice_report(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, slices: list
             rec = {"slice": " x ".join(cols), "value": str(value), "support": int(counts[k]),
                    "positive_rate": float(ys.mean()), "roc_auc": None, "low": None, "high": None, "weak": False}
             if counts[k] >= min_support and 0 < ys.sum() < len(ys):
-                boots = weighted_auc(ys, ps, bootstrap_weights(len(idx), n_boot, rng))
+                boots = over_resamples(len(idx), n_boot, rng, lambda w: weighted_auc(ys, ps, w))
                 boots = boots[np.isfinite(boots)]
                 low, high = np.quantile(boots, [0.025, 0.975])
                 rec.update(roc_auc=fast_auc(ys, ps), low=float(low), high=float(high),

@@ -59,7 +59,8 @@ def reference(params: Params) -> ReferenceSummary:
     rows = profile.contract_rows(io.conform(io.read_table(source), contract, source), contract)
     write_json(profile.build_profile(rows, contract, str(source), sha), lay.reference_profile)
     if v.label_check:
-        summary, _ = label_quality(rows, contract, v.label_folds, params.train.threads, params.train.seed)
+        summary, _ = label_quality(rows, contract, v.label_folds, params.train.threads, params.train.seed,
+                                   v.label_fit_rows)
         write_model(ReferenceLabels(**summary.model_dump(), source=str(source), source_sha256=sha),
                     lay.reference_label_quality)
     log.info("reference profile of %s (%d rows) written to %s", source, len(rows), lay.reference_profile)
@@ -140,7 +141,7 @@ def _label_check(params: Params, df: pd.DataFrame, source: str, new_after: str |
         else:
             scope = f"all rows (only {len(recent)} after {new_after}: too few to fit on)"
     summary, flags = label_quality(df, contract, params.validate_.label_folds, params.train.threads,
-                                   params.train.seed)
+                                   params.train.seed, params.validate_.label_fit_rows)
     io.write_parquet(df.loc[flags, [contract.entity_id, contract.timestamp, contract.label]], lay.label_issues)
     write_model(summary, lay.label_quality_report)          # kept when the check below blocks
     result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate,

@@ -132,26 +132,34 @@ def fairness_gap(y: np.ndarray, p: np.ndarray, threshold: float, groups: pd.Data
                  n_boot: int, rng: np.random.Generator) -> FairnessGap | None:
     """The largest demographic-parity (selection rate) or equal-opportunity (TPR) difference over the
     columns of `groups`, with bootstrap percentiles of that same column-and-metric gap."""
-    from accelops.evaluation.metrics import bootstrap_weights
+    from accelops.evaluation.metrics import over_resamples
 
     y = np.asarray(y).astype(int)
     pred = (np.asarray(p) >= threshold).astype(float)
-    w = bootstrap_weights(len(y), n_boot, rng)
-    best = None
+    candidates = []              # (column, metric, group masks), each with two groups or more
     for col in groups.columns:
         values = groups[col].astype(object).fillna("<missing>").astype(str).to_numpy()
         masks = [values == g for g in sorted(set(values)) if (values == g).sum() >= min_support]
         positives = [m & (y == 1) for m in masks if (m & (y == 1)).sum() >= min_support]
-        for metric, rows in (("demographic_parity_difference", masks), ("equal_opportunity_difference", positives)):
-            if len(rows) < 2:
-                continue
-            point = [pred[m].mean() for m in rows]
-            boots = np.stack([(w[:, m] @ pred[m]) / np.maximum(w[:, m].sum(1), 1e-12) for m in rows])
-            gaps = boots.max(0) - boots.min(0)
-            value = float(max(point) - min(point))
-            if best is None or value > best.value:
-                low, high = np.quantile(gaps, [0.025, 0.975])
-                best = FairnessGap(column=col, metric=metric, value=value, low=float(low), high=float(high))
+        candidates += [(col, metric, rows) for metric, rows in (("demographic_parity_difference", masks),
+                                                                ("equal_opportunity_difference", positives))
+                       if len(rows) >= 2]
+    if not candidates:
+        return None
+
+    def gaps(w: np.ndarray) -> np.ndarray:       # (candidate, resample): the max - min group rate
+        rates = [np.stack([(w[:, m] @ pred[m]) / np.maximum(w[:, m].sum(1), 1e-12) for m in rows])
+                 for _, _, rows in candidates]
+        return np.stack([r.max(0) - r.min(0) for r in rates])
+
+    resampled = over_resamples(len(y), n_boot, rng, gaps)
+    best = None
+    for (col, metric, rows), gap in zip(candidates, resampled):
+        point = [pred[m].mean() for m in rows]
+        value = float(max(point) - min(point))
+        if best is None or value > best.value:
+            low, high = np.quantile(gap, [0.025, 0.975])
+            best = FairnessGap(column=col, metric=metric, value=value, low=float(low), high=float(high))
     return best
 
 
@@ -159,12 +167,11 @@ def paired_auc_gain(y: np.ndarray, p_new: np.ndarray, p_old: np.ndarray, n_boot:
                     rng: np.random.Generator) -> tuple[float, float, float, float]:
     """(champion AUC, gain, low, high): the challenger's AUC minus the champion's on the same rows, with
     the 2.5/97.5% percentiles of the same difference over paired bootstrap resamples."""
-    from accelops.evaluation.metrics import bootstrap_weights, fast_auc, weighted_auc
+    from accelops.evaluation.metrics import fast_auc, over_resamples, weighted_auc
 
     old = fast_auc(y, p_old)
     gain = fast_auc(y, p_new) - old
-    w = bootstrap_weights(len(y), n_boot, rng)
-    diffs = weighted_auc(y, p_new, w) - weighted_auc(y, p_old, w)
+    diffs = over_resamples(len(y), n_boot, rng, lambda w: weighted_auc(y, p_new, w) - weighted_auc(y, p_old, w))
     diffs = diffs[np.isfinite(diffs)]
     low, high = np.quantile(diffs, [0.025, 0.975]) if len(diffs) else (np.nan, np.nan)
     return float(old), float(gain), float(low), float(high)

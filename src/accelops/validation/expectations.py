@@ -12,6 +12,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -132,9 +133,8 @@ def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, sourc
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # category dtype for the categorical features: GE's null, set and uniqueness metrics then work on
-    # integer codes instead of hashing Python strings (1M rows: 15.4 s -> 10.5 s, same results)
-    df = df.astype({col: "category" for col in contract.categorical_features if col in df.columns})
+    rows = len(df)
+    df = _suite_frame(df, contract)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = ctx.data_sources.add_pandas("batch").add_dataframe_asset("frame") \
@@ -162,9 +162,23 @@ def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, sourc
     described = [_describe(r) for r in results if not r.success]
     failures = [f for f in described if f["severity"] == "error"]
     warnings = [f for f in described if f["severity"] == "warning"]
-    return ValidationReport(source=source, rows=len(df), success=not failures, evaluated=len(results),
+    return ValidationReport(source=source, rows=rows, success=not failures, evaluated=len(results),
                             failures=failures, warnings=warnings, suite_version=version,
                             data_docs=str(Path(docs_dir) / "index.html") if docs_dir else None)
+
+
+def _suite_frame(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The frame Great Expectations reads, in one consolidated copy: the categorical features as category
+    dtype (its null, set and uniqueness metrics then work on integer codes instead of hashing Python
+    strings: 1M rows 15.4 s -> 10.5 s, same results), and the PII and free-text columns as empty
+    stand-ins of one byte a row. The suite reads only their names (the column-set rule; the PII scan
+    reads their values), while GE copies the whole frame for each null-filtered column rule: with
+    names, emails and phones that copy was most of validation's peak memory (~3.5 GB at 10M rows)."""
+    empty = pd.Categorical.from_codes(np.full(len(df), -1, np.int8), categories=pd.Index([], dtype=object))
+    stand_in = set(contract.pii) | set(contract.text)
+    return pd.DataFrame({col: (pd.Series(empty, index=df.index) if col in stand_in else
+                               df[col].astype("category") if col in contract.categorical_features else df[col])
+                         for col in df.columns}, index=df.index)
 
 
 def _expectation(config):

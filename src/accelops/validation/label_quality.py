@@ -37,9 +37,23 @@ class ReferenceLabels(LabelQuality):
     source_sha256: str
 
 
+SCORE_CHUNK = 1_000_000           # rows outside the fitting sample are scored this many at a time
+
+
+def _inputs(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    x = df[contract.feature_columns].copy()
+    for c in contract.categorical_features:
+        x[c] = x[c].astype(str).astype("category")
+    return x
+
+
 def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int | None = 5, threads: int = 0,
-                      seed: int = 0, max_iter: int = 100) -> np.ndarray:
-    """Each row's probability from a model that did not see it (`folds` null: sized by the rows)."""
+                      seed: int = 0, max_iter: int = 100, fit_rows: int | None = None) -> np.ndarray:
+    """Each row's probability from a model that did not see it (`folds` null: sized by the rows).
+    With more than `fit_rows` rows, the folds are fit on a seeded sample of `fit_rows` rows (each
+    sampled row scored out of fold as before) and every other row, seen by none of the fold models, is
+    scored by their average, a chunk at a time: time and memory stop growing with the table while every
+    row is still judged out of sample."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
@@ -47,19 +61,32 @@ def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int | None = 
     from accelops.runtime import threads_for
     from accelops.training.sizing import label_folds
 
-    x = df[contract.feature_columns].copy()
-    for c in contract.categorical_features:
-        x[c] = x[c].astype(str).astype("category")
-    y = df[contract.label].to_numpy(int)
+    y_all = df[contract.label].to_numpy(int)
+    sampled = fit_rows is not None and len(df) > fit_rows
+    fit_idx = np.sort(np.random.default_rng(seed).choice(len(df), fit_rows, replace=False)) if sampled else None
+    fit = df.iloc[fit_idx] if sampled else df
+    x, y = _inputs(fit, contract), y_all[fit_idx] if sampled else y_all
     folds = folds or label_folds(len(y), int(min(y.sum(), len(y) - y.sum())))
-    oof = np.empty(len(df))
-    with threadpool_limits(limits=threads_for(len(df), threads)):
+    oof, models = np.empty(len(fit)), []
+    with threadpool_limits(limits=threads_for(len(fit), threads)):
         for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
             model = HistGradientBoostingClassifier(max_iter=max_iter, categorical_features="from_dtype",
                                                    random_state=seed)
             model.fit(x.iloc[train_idx], y[train_idx])
             oof[test_idx] = model.predict_proba(x.iloc[test_idx])[:, 1]
-    return oof
+            if sampled:
+                models.append(model)
+        if not sampled:
+            return oof
+        del x
+        out = np.empty(len(df))
+        out[fit_idx] = oof
+        rest = np.setdiff1d(np.arange(len(df)), fit_idx, assume_unique=True)
+        for start in range(0, len(rest), SCORE_CHUNK):
+            part = rest[start:start + SCORE_CHUNK]
+            chunk = _inputs(df.iloc[part], contract)
+            out[part] = np.mean([m.predict_proba(chunk)[:, 1] for m in models], axis=0)
+    return out
 
 
 def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray, list[float]]:
@@ -75,9 +102,10 @@ def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray,
 
 
 def label_quality(df: pd.DataFrame, contract: Contract, folds: int | None = 5, threads: int = 0,
-                  seed: int = 0) -> tuple[LabelQuality, np.ndarray]:
+                  seed: int = 0, fit_rows: int | None = None) -> tuple[LabelQuality, np.ndarray]:
     y = df[contract.label].to_numpy(int)
-    flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed))
+    flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed,
+                                                                      fit_rows=fit_rows))
     summary = LabelQuality(rows=len(df), flagged=int(flags.sum()), rate=float(flags.mean()), thresholds=thresholds,
                            flagged_by_label={str(k): int((flags & (y == k)).sum()) for k in (0, 1)})
     return summary, flags
