@@ -45,7 +45,7 @@ class StageIO:
         return (*self.outs, *self.reports, *self.metrics)
 
 
-_LABEL_CHECK = ("validate.label_check", "validate.label_folds", "train.threads", "train.seed")
+_LABEL_CHECK = ("validate.label_check", "validate.label_folds", "validate.label_fit_rows", "train.threads", "train.seed")
 _MODEL_INPUTS = ("dataset", "features.windows")     # the model's contract (Params.model_contract)
 
 STAGE_IO: dict[str, StageIO] = {
