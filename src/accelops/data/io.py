@@ -20,8 +20,9 @@ class Generated(BaseModel):
     rows: int
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file; any failure becomes a DataFormatError naming the file."""
+def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file; any failure becomes a DataFormatError naming the file. `columns`:
+    read only those of them the file has (the others are left for the contract check to name)."""
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"{path}: file not found")
@@ -30,9 +31,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            df = pd.read_parquet(path)
+            if columns is not None:
+                import pyarrow.parquet as pq
+
+                present = set(pq.read_schema(path).names)
+                columns = [c for c in columns if c in present]
+            df = pd.read_parquet(path, columns=columns)
         elif suffix in {".csv", ".txt"}:
-            df = pd.read_csv(path)
+            wanted = None if columns is None else set(columns)
+            df = pd.read_csv(path, usecols=None if wanted is None else (lambda c: c in wanted))
         else:
             raise DataFormatError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
     except DataFormatError:

@@ -89,7 +89,7 @@ def historical_features(store, service_name: str, entities: pd.DataFrame, entity
     read the views' rows from this file instead of the source path in the registry (a registry shared
     by several hosts holds the path of whichever host applied last)."""
     out = entities.reset_index(drop=True)
-    features: dict[str, np.ndarray] = {}
+    features: dict[str, np.ndarray | pd.Series] = {name: out[name] for name in out.columns}
     missing: dict[str, int] = {}
     for spec in view_specs(store, service_name):
         table = (tables or {}).get(spec.name)
@@ -100,4 +100,4 @@ def historical_features(store, service_name: str, entities: pd.DataFrame, entity
         for f in spec.features:
             features[f] = gather(table, f, pos)
         del table
-    return pd.concat([out, pd.DataFrame(features)], axis=1), missing
+    return pd.DataFrame(features), missing     # one frame built in one copy (concat copied entities + features)

@@ -31,9 +31,14 @@ def db_path(config) -> str:
 
 def latest_per_entity(table: pd.DataFrame, key: str, ts: str, start, end) -> pd.DataFrame:
     """The last row per entity with start <= ts < end (later file rows win ties), as Feast would pull it."""
-    window = table[(table[ts] >= start) & (table[ts] < end)]
-    order = window.assign(__order=np.arange(len(window))).sort_values([ts, "__order"], kind="stable")
-    return order.drop_duplicates(key, keep="last").drop(columns="__order")
+    stamps = table[ts]
+    rows = np.flatnonzero(((stamps >= start) & (stamps < end)).to_numpy())
+    # sort row positions, not the table (a sorted copy of a 10M-row table was ~2 GB): by time, then file order
+    order = rows[np.lexsort((rows, pd.DatetimeIndex(stamps).asi8[rows]))]
+    codes = pd.factorize(table[key].to_numpy()[order])[0]
+    _, first_from_end = np.unique(codes[::-1], return_index=True)
+    last = np.sort(len(order) - 1 - first_from_end)          # each entity's last row, in time order
+    return table.iloc[order[last]]
 
 
 def entity_keys(join_key: str, ids: np.ndarray, version: int = 3) -> list[bytes]:

@@ -146,7 +146,8 @@ def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.Data
             raise FeatureStoreError(
                 f"{name}: {count} of {len(out)} entity rows have no feature row within the view's "
                 f"{view.ttl_days}-day TTL (allowed {allowed:.0%})")
-    return out[[*entities.columns, *contract.feature_columns]], missing
+    order = [*entities.columns, *contract.feature_columns]
+    return (out if list(out.columns) == order else out[order]), missing     # a selection copies every column
 
 
 def _feast_historical(store, params: Params, entities: pd.DataFrame) -> pd.DataFrame:
