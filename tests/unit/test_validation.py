@@ -97,3 +97,26 @@ def test_pii_drop_and_keyed_hash(small_frame, params, tmp_path, monkeypatch):
     key_file = tmp_path / "secrets" / "key"
     protect(small_frame.head(5), params.dataset.pii, hashed_params, key_file)
     assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600"
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_text_columns_read_as_arrow_strings_give_the_same_values_checks_and_hashes(tmp_path, small_frame, params,
+                                                                                   monkeypatch, suffix):
+    path = tmp_path / f"history{suffix}"
+    frame = small_frame.head(600).copy()
+    frame.loc[3, "email"] = None
+    frame.to_parquet(path, index=False) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    pii = params.dataset.pii
+    plain = io.conform(io.read_table(path), params.dataset, path)
+    arrow = io.conform(io.read_table(path, strings=pii), params.dataset, path)
+    assert all(isinstance(arrow[c].dtype, pd.StringDtype) and arrow[c].dtype.storage == "pyarrow" for c in pii)
+    assert list(arrow.columns) == list(plain.columns)
+    pd.testing.assert_frame_equal(arrow.astype({c: object for c in pii}), plain)
+    assert arrow["email"].isna().sum() == 1
+    assert _run(arrow, params).model_dump() == _run(plain, params).model_dump()
+    monkeypatch.setenv(params.pii.key_env, "k1")
+    hashed = params.pii.model_copy(update={"policy": "hash"})
+    pd.testing.assert_frame_equal(protect(arrow, pii, hashed, tmp_path / "k").astype({c: object for c in pii}),
+                                  protect(plain, pii, hashed, tmp_path / "k"))
+    some = io.read_table(path, columns=["customer_id", "email", "not_in_file"], strings=pii)
+    assert list(some.columns) == ["customer_id", "email"]

@@ -84,7 +84,7 @@ def validate(params: Params, data: Path | None = None, new_after: str | None = N
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
-    df = io.conform(io.read_table(source), params.dataset, source)
+    df = io.conform(io.read_table(source, strings=[*params.dataset.pii, *params.dataset.text]), params.dataset, source)
     checked = batch_check.check(df, params, str(source), lay.quarantine_dir, docs_dir=lay.data_docs)
     batch_check.write(checked, lay.validation_report)
     r = checked.report
