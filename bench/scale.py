@@ -1,6 +1,6 @@
 """Scale: every training stage at growing history sizes, with its wall time and peak memory.
 
-    python bench/scale.py [--sizes 100000 1000000 [10000000]] [--stages NAME ...] [--cache DIR]
+    python bench/scale.py [--sizes 100000 1000000 [10000000]] [--stages NAME ...] [--cache DIR] [--report]
 
 For each size: the demo's params.yaml with generate.rows = size (histories generated once into the
 cache folder and reused), then each stage of the training pipeline run as DVC runs it (`accelops
@@ -10,7 +10,7 @@ stage NAME`, a fresh process each) with its wall time and the process's peak res
 A size's work folder and its figures live in the cache folder (rows_SIZE/, figures.json, each stage's
 figure saved as it ends with the commit it ran), so a long size can be run a few stages at a time
 (`--stages reference validate`, then `--stages features train ...`: each stage reads the one before's
-files). Running every stage starts the size afresh. Prints the stage x size table and, last, one JSON
+files); `--report` prints the table of the figures saved so far. Running every stage starts the size afresh. Prints the stage x size table and, last, one JSON
 line with the ratios between consecutive sizes and the #16 targets (10M: at most 12x the 1M time, peak
 RSS at most 12 GB); also writes bench/results/scale.json.
 """
@@ -84,15 +84,21 @@ def run_size(size: int, stages: list[str], cache: Path) -> dict[str, dict]:
     return figures
 
 
+def _saved(size: int, cache: Path) -> dict[str, dict]:
+    figures = cache / f"rows_{size}" / "figures.json"
+    return json.loads(figures.read_text()) if figures.exists() else {}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "accelops-scale-cache"))
+    ap.add_argument("--report", action="store_true", help="run nothing: the table of the figures saved so far")
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    table = {size: run_size(size, args.stages, cache) for size in args.sizes}
+    table = {size: _saved(size, cache) if args.report else run_size(size, args.stages, cache) for size in args.sizes}
     for figures in table.values():
         done = [k for k in STAGES if k in figures]
         if done:
