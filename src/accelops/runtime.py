@@ -149,7 +149,7 @@ def route_run_log(path: Path) -> None:
 
 
 TOOL_LOGGERS = ("great_expectations", "py.warnings", "mlflow", "torch", "onnxscript", "onnx_ir", "feast", "evidently",
-                "matplotlib", "urllib3", "alembic", "httpx", "httpcore", "numexpr")
+                "matplotlib", "urllib3", "alembic", "httpx", "httpcore", "numexpr", "distributed")
 
 
 def route_tool_logs(path: Path) -> None:

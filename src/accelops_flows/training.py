@@ -13,6 +13,7 @@ from pydantic import Field
 from accelops import runtime as runtime_env
 from accelops.config import load_params
 from accelops.errors import TrackingUnavailable, named_failure
+from accelops.fanout import one_cluster
 from accelops.pipeline import history, recovery
 from accelops.pipeline.summary import stage_line
 from accelops.registry import tracking
@@ -47,7 +48,9 @@ def training_flow(data: str | None = None, params_path: str | None = None,
         params = params.model_copy(update={"train": params.train.model_copy(
             update={"tuning": params.train.tuning.model_copy(update={"trials": tune_trials})})})
     runtime_env.route_logs(params)      # a served run is a fresh process: its tool output to the workdir too
-    with recovery.exclusive_training(params):          # one training flow per workdir; waits for the other
+    # one training flow per workdir (waits for the other); with orchestration.task_runner dask and no
+    # scheduler address, one local cluster for the run's fanned-out stages and tuning trials
+    with recovery.exclusive_training(params), one_cluster(params) as params:
         for line in recovery.recover_interrupted(params):
             get_run_logger().warning("an earlier training run was interrupted: %s", line)
         return _train(params, params_path, data, reason, new_after)

@@ -14,6 +14,7 @@ import pandas as pd
 from accelops.config import Contract, EvaluateParams
 from accelops.evaluation import behaviour, calibration, fairness, metrics, plots, robustness, slices
 from accelops.evaluation.schema import EvaluationReport
+from accelops.fanout import Fanout
 log = logging.getLogger("accelops.evaluation")
 MIN_AUDIT_ROWS = 20           # held-out rows below which a membership attack's AUC says nothing
 
@@ -23,11 +24,11 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
                    score: Callable[[pd.DataFrame], np.ndarray] | None = None,
                    fgsm: Callable[[pd.DataFrame, np.ndarray, float], np.ndarray] | None = None,
                    seed: int = 0, members: pd.DataFrame | None = None,
-                   non_members: pd.DataFrame | None = None) -> EvaluationReport:
+                   non_members: pd.DataFrame | None = None, fan: Fanout | None = None) -> EvaluationReport:
     """`test`/`valid` carry the label, `logit` (raw) and `prediction` (served, calibrated) columns;
     `score` re-scores a frame of features (robustness, behaviour, membership), `fgsm` attacks the
     network; `members` (training rows with their label) are attacked against `non_members` (rows of the
-    training period held out of fitting)."""
+    training period held out of fitting); the slice groups run on `fan` (accelops.fanout)."""
     y, p = test[contract.label].to_numpy(int), test["prediction"].to_numpy(float)
     yv, pv = valid[contract.label].to_numpy(int), valid["prediction"].to_numpy(float)
 
@@ -45,7 +46,7 @@ def evaluate_model(test: pd.DataFrame, valid: pd.DataFrame, contract: Contract, 
 
     log.info("slices: %s%s", ", ".join(contract.slices), " + pairwise crosses" if params.slice_crosses else "")
     slice_rows = slices.slice_report(test, y, p, contract.slices, params.min_slice_support, params.slice_tolerance,
-                                     overall["roc_auc"], params.bootstrap, params.slice_crosses, seed)
+                                     overall["roc_auc"], params.bootstrap, params.slice_crosses, seed, fan)
     fair = fairness.fairness_report(test, y, p, chosen["threshold"], params.sensitive, params.min_slice_support)
 
     robust, behave = None, None

@@ -19,6 +19,7 @@ from accelops.data import io
 from accelops.data.io import Generated
 from accelops.errors import DataValidationError, StageInputMissing
 from accelops.evaluation.schema import EvaluationReport
+from accelops.fanout import fanout
 from accelops.features.schema import FeaturesSummary, MaterializeSummary
 from accelops.pipeline.files import need, read_model, write_json, write_model
 from accelops.registry.promotion import Registration
@@ -60,8 +61,9 @@ def reference(params: Params) -> ReferenceSummary:
     rows = profile_rows(params, str(source))
     write_json(profile.build_profile(rows, contract, str(source), sha), lay.reference_profile)
     if v.label_check:
-        summary, _ = label_quality(rows, contract, v.label_folds, params.train.threads, params.train.seed,
-                                   v.label_fit_rows)
+        with fanout(params.orchestration) as fan:
+            summary, _ = label_quality(rows, contract, v.label_folds, params.train.threads, params.train.seed,
+                                       v.label_fit_rows, fan)
         write_model(ReferenceLabels(**summary.model_dump(), source=str(source), source_sha256=sha),
                     lay.reference_label_quality)
     log.info("reference profile of %s (%d rows) written to %s", source, len(rows), lay.reference_profile)
@@ -125,11 +127,28 @@ def _label_check(params: Params, df: pd.DataFrame, source: str, new_after: str |
     """Confident-learning flags written for inspection (keys, label, out-of-fold probability only);
     blocks when the rate is well above the reference data's. With `new_after`, only the newer rows,
     out of fold among themselves (when there are enough of them for the folds)."""
-    from accelops.validation.label_quality import (ReferenceLabels, check_against_reference, label_quality,
-                                                   matched_reference_rate)
+    from accelops.validation.label_quality import ReferenceLabels, check_against_reference
 
     lay, contract = params.layout, params.dataset
     reference_labels = read_model(ReferenceLabels, lay.reference_label_quality, "reference")
+    with fanout(params.orchestration) as fan:
+        summary, flags, judged, reference_labels, scope = _label_flags(params, df, reference_labels, new_after, fan)
+    io.write_parquet(judged.loc[flags, [contract.entity_id, contract.timestamp, contract.label]], lay.label_issues)
+    write_model(summary, lay.label_quality_report)          # kept when the check below blocks
+    result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate,
+                                     f"{source} ({scope})").model_copy(update={"scope": scope})
+    write_model(result, lay.label_quality_report)
+    log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
+             summary.flagged, summary.rows, 100 * summary.rate, 100 * result.reference_rate)
+    return result
+
+
+def _label_flags(params: Params, df: pd.DataFrame, reference_labels, new_after: str | None, fan):
+    """The label check's flags over `df` or, with `new_after`, its newer rows (against a reference sample
+    at their positive rate): (summary, flags, the rows judged, the reference, the scope in words)."""
+    from accelops.validation.label_quality import label_quality, matched_reference_rate
+
+    contract = params.dataset
     scope = "all rows"
     if new_after is not None:
         recent = df[pd.DatetimeIndex(df[contract.timestamp]) > pd.Timestamp(new_after)]
@@ -139,22 +158,15 @@ def _label_check(params: Params, df: pd.DataFrame, source: str, new_after: str |
             reference_labels = matched_reference_rate(source_rows, contract, len(recent),
                                                       float(recent[contract.label].mean()),
                                                       params.validate_.label_folds, params.train.threads,
-                                                      params.train.seed)
+                                                      params.train.seed, fan)
             scope = (f"the {len(recent)} rows after {new_after}, by a model fit on them, against "
                      f"{reference_labels.rows} reference rows at their positive rate "
                      f"{recent[contract.label].mean():.3f}")
         else:
             scope = f"all rows (only {len(recent)} after {new_after}: too few to fit on)"
     summary, flags = label_quality(df, contract, params.validate_.label_folds, params.train.threads,
-                                   params.train.seed, params.validate_.label_fit_rows)
-    io.write_parquet(df.loc[flags, [contract.entity_id, contract.timestamp, contract.label]], lay.label_issues)
-    write_model(summary, lay.label_quality_report)          # kept when the check below blocks
-    result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate,
-                                     f"{source} ({scope})").model_copy(update={"scope": scope})
-    write_model(result, lay.label_quality_report)
-    log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
-             summary.flagged, summary.rows, 100 * summary.rate, 100 * result.reference_rate)
-    return result
+                                   params.train.seed, params.validate_.label_fit_rows, fan)
+    return summary, flags, df, reference_labels, scope
 
 
 def features(params: Params) -> FeaturesSummary:
@@ -293,11 +305,12 @@ def evaluate(params: Params) -> EvaluationReport:
     test = pd.read_parquet(need(lay.predictions, "train"))
     valid = pd.read_parquet(need(lay.valid_predictions, "train"))
     predictor = Predictor(lay.model_dir, threads=params.train.threads)
-    report = evaluate_model(test, valid, params.model_contract, params.evaluate, lay.evaluation_dir,
-                            predictor.temperature, score=predictor.predict_proba,
-                            fgsm=predictor.fgsm_proba if predictor.differentiable else None,
-                            seed=params.train.seed, members=_training_rows(params),
-                            non_members=_training_rows(params, "audit"))
+    with fanout(params.orchestration) as fan:
+        report = evaluate_model(test, valid, params.model_contract, params.evaluate, lay.evaluation_dir,
+                                predictor.temperature, score=predictor.predict_proba,
+                                fgsm=predictor.fgsm_proba if predictor.differentiable else None,
+                                seed=params.train.seed, members=_training_rows(params),
+                                non_members=_training_rows(params, "audit"), fan=fan)
     write_model(report, lay.evaluation_report)
     lay.evaluation_summary.write_text(markdown_summary(report))
     lay.evaluation_summary.with_suffix(".html").write_text(page(markdown_summary(report), "evaluation"))

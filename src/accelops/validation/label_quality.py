@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract
+from accelops.fanout import Fanout, InProcess, piece_threads
 
 
 class LabelQuality(BaseModel):
@@ -48,45 +49,65 @@ def _inputs(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 
 def out_of_fold_proba(df: pd.DataFrame, contract: Contract, folds: int | None = 5, threads: int = 0,
-                      seed: int = 0, max_iter: int = 100, fit_rows: int | None = None) -> np.ndarray:
+                      seed: int = 0, max_iter: int = 100, fit_rows: int | None = None,
+                      fan: Fanout | None = None) -> np.ndarray:
     """Each row's probability from a model that did not see it (`folds` null: sized by the rows).
     With more than `fit_rows` rows, the folds are fit on a seeded sample of `fit_rows` rows (each
     sampled row scored out of fold as before) and every other row, seen by none of the fold models, is
     scored by their average, a chunk at a time: time and memory stop growing with the table while every
-    row is still judged out of sample."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    row is still judged out of sample. Each fold is one piece of work on `fan` (accelops.fanout; in this
+    process when None): the same probabilities wherever the folds are fit."""
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
     from accelops.runtime import threads_for
     from accelops.training.sizing import label_folds
 
+    fan = fan or InProcess()
     y_all = df[contract.label].to_numpy(int)
     sampled = fit_rows is not None and len(df) > fit_rows
     fit_idx = np.sort(np.random.default_rng(seed).choice(len(df), fit_rows, replace=False)) if sampled else None
     fit = df.iloc[fit_idx] if sampled else df
     x, y = _inputs(fit, contract), y_all[fit_idx] if sampled else y_all
     folds = folds or label_folds(len(y), int(min(y.sum(), len(y) - y.sum())))
-    oof, models = np.empty(len(fit)), []
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y))
+    threads_each = threads_for(len(fit), threads) if fan.workers == 1 else piece_threads(fan, threads)
+    fitted = fan.map(_fold, [(test_idx, sampled) for _, test_idx in splits], x=x, y=y, seed=seed,
+                     max_iter=max_iter, threads=threads_each)
+    oof = np.empty(len(fit))
+    for (_, test_idx), (proba, _) in zip(splits, fitted):
+        oof[test_idx] = proba
+    if not sampled:
+        return oof
+    models = [model for _, model in fitted]
+    del x
+    out = np.empty(len(df))
+    out[fit_idx] = oof
+    rest = np.setdiff1d(np.arange(len(df)), fit_idx, assume_unique=True)
     with threadpool_limits(limits=threads_for(len(fit), threads)):
-        for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-            model = HistGradientBoostingClassifier(max_iter=max_iter, categorical_features="from_dtype",
-                                                   random_state=seed)
-            model.fit(x.iloc[train_idx], y[train_idx])
-            oof[test_idx] = model.predict_proba(x.iloc[test_idx])[:, 1]
-            if sampled:
-                models.append(model)
-        if not sampled:
-            return oof
-        del x
-        out = np.empty(len(df))
-        out[fit_idx] = oof
-        rest = np.setdiff1d(np.arange(len(df)), fit_idx, assume_unique=True)
         for start in range(0, len(rest), SCORE_CHUNK):
             part = rest[start:start + SCORE_CHUNK]
             chunk = _inputs(df.iloc[part], contract)
             out[part] = np.mean([m.predict_proba(chunk)[:, 1] for m in models], axis=0)
     return out
+
+
+def _fold(item: tuple[np.ndarray, bool], x: pd.DataFrame, y: np.ndarray, seed: int, max_iter: int,
+          threads: int):
+    """One fold of out_of_fold_proba: fit on every row but `test_idx`, score those; the model too when
+    it will score the rows outside the fitting sample."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    test_idx, keep = item
+    train = np.ones(len(y), dtype=bool)
+    train[test_idx] = False
+    with threadpool_limits(limits=threads):
+        model = HistGradientBoostingClassifier(max_iter=max_iter, categorical_features="from_dtype",
+                                               random_state=seed)
+        model.fit(x.iloc[np.flatnonzero(train)], y[train])
+        proba = model.predict_proba(x.iloc[test_idx])[:, 1]
+    return proba, model if keep else None
 
 
 def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray, list[float]]:
@@ -102,17 +123,19 @@ def confident_learning_flags(y: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray,
 
 
 def label_quality(df: pd.DataFrame, contract: Contract, folds: int | None = 5, threads: int = 0,
-                  seed: int = 0, fit_rows: int | None = None) -> tuple[LabelQuality, np.ndarray]:
+                  seed: int = 0, fit_rows: int | None = None,
+                  fan: Fanout | None = None) -> tuple[LabelQuality, np.ndarray]:
     y = df[contract.label].to_numpy(int)
     flags, thresholds = confident_learning_flags(y, out_of_fold_proba(df, contract, folds, threads, seed,
-                                                                      fit_rows=fit_rows))
+                                                                      fit_rows=fit_rows, fan=fan))
     summary = LabelQuality(rows=len(df), flagged=int(flags.sum()), rate=float(flags.mean()), thresholds=thresholds,
                            flagged_by_label={str(k): int((flags & (y == k)).sum()) for k in (0, 1)})
     return summary, flags
 
 
 def matched_reference_rate(reference: pd.DataFrame, contract: Contract, rows: int, positive_rate: float,
-                           folds: int | None = 5, threads: int = 0, seed: int = 0) -> LabelQuality:
+                           folds: int | None = 5, threads: int = 0, seed: int = 0,
+                           fan: Fanout | None = None) -> LabelQuality:
     """The label check on a sample of the reference data with `rows` rows (fewer when the reference
     cannot supply them without repeating a row: a repeated row is memorised, not judged) and the given
     positive rate (classes drawn separately): the rate clean labels give at that class balance. Confident
@@ -127,7 +150,7 @@ def matched_reference_rate(reference: pd.DataFrame, contract: Contract, rows: in
     k = min(max(int(round(rows * rate)), least), len(pos), rows - least)
     sample = pd.concat([pos.sample(k, random_state=seed), neg.sample(min(rows - k, len(neg)), random_state=seed)],
                        ignore_index=True)
-    return label_quality(sample, contract, folds, threads, seed)[0]
+    return label_quality(sample, contract, folds, threads, seed, fan=fan)[0]
 
 
 def check_against_reference(summary: LabelQuality, reference: LabelQuality, max_excess: float,
