@@ -45,7 +45,8 @@ class StageIO:
         return (*self.outs, *self.reports, *self.metrics)
 
 
-_LABEL_CHECK = ("validate.label_check", "validate.label_folds", "validate.label_fit_rows", "train.threads", "train.seed")
+_LABEL_CHECK = ("validate.label_check", "validate.label_folds", "validate.label_fit_rows", "train.threads", "train.seed",
+                "orchestration")        # where the folds run (accelops.fanout); the result is the same
 _MODEL_INPUTS = ("dataset", "features.windows")     # the model's contract (Params.model_contract)
 
 STAGE_IO: dict[str, StageIO] = {
@@ -55,12 +56,12 @@ STAGE_IO: dict[str, StageIO] = {
     "reference": StageIO(
         params=("dataset", *_LABEL_CHECK), deps=("reference_data",),
         reports=("reference_profile", "reference_label_quality"),
-        code=("src/accelops/validation", "src/accelops/data/io.py")),
+        code=("src/accelops/validation", "src/accelops/data/io.py", "src/accelops/fanout.py")),
     "validate": StageIO(
-        params=("dataset", "validate", "pii", "train.threads", "train.seed"),
+        params=("dataset", "validate", "pii", "train.threads", "train.seed", "orchestration"),
         deps=("history", "reference_profile", "reference_label_quality"), outs=("validated",),
         reports=("validation_report", "validation_html", "data_docs", "label_quality_report", "label_issues"),
-        code=("src/accelops/validation", "src/accelops/data/io.py"),
+        code=("src/accelops/validation", "src/accelops/data/io.py", "src/accelops/fanout.py"),
         state=("quarantine_dir", "pii_key_file", "history_pointer")),
     "features": StageIO(
         params=("dataset", "features"), deps=("validated", "feature_repo"),
@@ -73,10 +74,10 @@ STAGE_IO: dict[str, StageIO] = {
         code=("src/accelops/training", "src/accelops/evaluation/calibration.py", "src/accelops/evaluation/metrics.py"),
         state=("checkpoints_dir", "active_run", "tuning_study")),
     "evaluate": StageIO(
-        params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.split", "train.threads"),
+        params=(*_MODEL_INPUTS, "evaluate", "train.seed", "train.split", "train.threads", "orchestration"),
         deps=("predictions", "valid_predictions", "training_set", "model_dir"),
         reports=("evaluation_dir",), metrics=("metrics_file",),
-        code=("src/accelops/evaluation",)),
+        code=("src/accelops/evaluation", "src/accelops/fanout.py")),
     "benchmark": StageIO(
         params=(*_MODEL_INPUTS, "benchmark", "train.split", "train.seed", "evaluate.membership_rows"),
         deps=("predictions", "training_set", "model_dir"), outs=("serving_dir",), reports=("benchmark_dir",),
