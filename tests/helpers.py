@@ -93,3 +93,14 @@ def copy_project(project: Project, folder: Path) -> Project:
                            (old, new, old))
     fs.apply(params, params.layout.features_table)
     return Project(path, params, project.out)
+
+
+class PartsInProcess:
+    """A fan-out (accelops.fanout.Fanout) that reports `workers` pieces at once but runs them here one after
+    another: the partitioned code path (split, pieces, put back) without a cluster."""
+
+    def __init__(self, workers: int = 3):
+        self.workers = workers
+
+    def map(self, fn, items, **shared):
+        return [fn(item, **shared) for item in items]

@@ -36,6 +36,10 @@ class InProcess:
         return [fn(item, **shared) for item in items]
 
 
+RESERVED = frozenset({"func", "iterables", "key", "workers", "retries", "resources", "priority", "allow_other_workers",
+                      "fifo_timeout", "actor", "actors", "pure", "batch_size"})
+
+
 class OnDask:
     """Every piece a task on a Dask cluster; the shared inputs scattered to every worker once."""
 
@@ -43,6 +47,8 @@ class OnDask:
         self.client, self.workers = client, max(1, workers)
 
     def map(self, fn: Callable[..., R], items: Sequence[T], **shared: Any) -> list[R]:
+        if taken := RESERVED & shared.keys():        # Client.map would take them as its own options
+            raise TypeError(f"shared input name(s) {sorted(taken)} are Dask Client.map options: rename them")
         if not items:
             return []
         # each item to one worker, the shared inputs to every worker (a list of one, so that scatter never

@@ -1,4 +1,5 @@
-"""A stage's pieces (the label check's folds, the evaluation's slice groups) on a local Dask cluster of two
+"""A stage's pieces (the label check's folds, the evaluation's slice groups, the features' entity
+partitions) on a local Dask cluster of two
 worker processes give exactly what they give in process (orchestration.task_runner: dask vs threads)."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def test_the_fanout_for_threads_runs_in_process_and_dask_starts_a_local_cluster(
     # shared inputs reach every piece; the results come back in the items' order
     assert dask_fan.map(_scaled, [3, 1, 2], base=np.arange(4)) == [[0, 3, 6, 9], [0, 1, 2, 3], [0, 2, 4, 6]]
     assert dask_fan.map(_scaled, [], base=np.arange(4)) == []
+    with pytest.raises(TypeError, match="key"):          # Client.map would read it as the task key
+        dask_fan.map(_scaled, [1], key=np.arange(4))
 
 
 def _scaled(k, base):
@@ -80,6 +83,23 @@ def test_evaluate_and_reference_stages_on_dask_write_what_they_write_in_process(
     dask_report = stages.evaluate(on_dask)
     assert dask_report.slices == threads_report.slices and len(dask_report.slices) > 3
     assert dask_report == threads_report
+
+
+def test_features_stage_on_dask_writes_the_same_feature_table_and_training_set(trained_copy):
+    """The window aggregates and the as-of join per entity partition on two Dask workers: the feature
+    table, the training set and the per-view statistics equal the threads runner's, bit for bit."""
+    from accelops.pipeline import stages
+
+    params = trained_copy.params
+    lay = params.layout
+    before = {path: pd.read_parquet(path) for path in (lay.features_table, lay.training_set)}
+    threads_stats = stages.features(params).views
+    on_dask = params.model_copy(update={"orchestration": OrchestrationParams(task_runner="dask", dask_workers=2)})
+    dask_stats = stages.features(on_dask).views
+    for path, frame in before.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(path), frame, check_exact=True)
+    assert params.features.windows and any(c.startswith("events_") for c in before[lay.features_table].columns)
+    assert dask_stats == threads_stats
 
 
 def test_one_cluster_serves_a_whole_run_and_stops_after_it(params):

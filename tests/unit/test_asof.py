@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelops.features.asof import ViewSpec, gather, match_positions
+from helpers import PartsInProcess
 
 ROW = "__row__"
 
@@ -43,3 +44,6 @@ def test_asof_join_matches_the_oracle(entities, table, ttl):
     assert len(joined) == len(entities)                                   # no entity row lost or merged
     np.testing.assert_array_equal(joined["x"].to_numpy(float), expected)
     assert (joined["__found"].to_numpy() == ~np.isnan(expected)).all()
+    # per entity partition (how the features stage fans out): the same positions, some parts empty
+    for workers in (2, 5):
+        np.testing.assert_array_equal(match_positions(ent, tab, spec, "t", PartsInProcess(workers)), pos)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from accelops.config import WindowParams
 from accelops.errors import FeatureStoreError
 from accelops.features.windows import for_new_rows, window_features
+from helpers import PartsInProcess
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
 DAY = 86_400
@@ -42,6 +43,9 @@ def test_window_aggregates_match_the_oracle(rows):
     df = _frame(rows)
     out = window_features(df, "k", "t", WINDOWS)
     assert list(out.columns) == list(WINDOWS.columns()) and out.index.equals(df.index)
+    for workers in (2, 5):           # per entity partition (the features stage's fan-out): bit for bit the same
+        pd.testing.assert_frame_equal(window_features(df, "k", "t", WINDOWS, PartsInProcess(workers)), out,
+                                      check_exact=True)
     for d in WINDOWS.days:
         count, mean = _oracle(rows, d)
         np.testing.assert_array_equal(out[f"events_{d}d"].to_numpy(), count)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from accelops.fanout import Fanout
+
 
 @dataclass(frozen=True)
 class ViewSpec:
@@ -42,14 +44,38 @@ def view_specs(store, service_name: str) -> list[ViewSpec]:
     return specs
 
 
-def match_positions(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str) -> np.ndarray:
+def match_positions(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str,
+                    fan: Fanout | None = None) -> np.ndarray:
     """For each entity row (input order), the position in `table` of the feature row it gets, or -1.
+    With a fan-out of several workers, each entity partition (accelops.features.partition: the entity
+    rows and the feature rows of the same keys) is joined as one piece: the same positions."""
+    if len(spec.join_keys) != 1:
+        raise NotImplementedError("composite join keys are not supported yet")
+    if fan is None or fan.workers <= 1 or len(entities) == 0:
+        return _match_positions(entities, table, spec, entity_ts)
+    from accelops.features.partition import entity_parts, put_back
+
+    key = spec.join_keys[0]
+    left, right = entities[[key, entity_ts]], table[[key, spec.timestamp]]
+    right_keys = right[key] if right[key].dtype == left[key].dtype else right[key].astype(left[key].dtype)
+    lparts, rparts = entity_parts(left[key], fan.workers), entity_parts(right_keys, fan.workers)
+    found = fan.map(_asof_piece, [(left.take(lp), right.take(rp)) for lp, rp in zip(lparts, rparts)],
+                    spec=spec, entity_ts=entity_ts)
+    # a piece's positions are rows of its part of the table: back to the table's own positions
+    return put_back(len(entities), lparts, [np.where(f >= 0, rp[np.maximum(f, 0)], -1) if len(rp) else f
+                                            for f, rp in zip(found, rparts)], -1, np.int64)
+
+
+def _asof_piece(pair: tuple[pd.DataFrame, pd.DataFrame], spec: ViewSpec, entity_ts: str) -> np.ndarray:
+    return _match_positions(pair[0], pair[1], spec, entity_ts)
+
+
+def _match_positions(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str) -> np.ndarray:
+    """match_positions over every row here, in one merge_asof.
 
     Only keys, timestamps and positions go through the sort and the as-of merge; feature values are
     gathered once afterwards, so no copy of the wide feature table is made (1M rows x 20 features:
     see bench/training_set.py for time and peak memory)."""
-    if len(spec.join_keys) != 1:
-        raise NotImplementedError("composite join keys are not supported yet")
     key = spec.join_keys[0]
     n = len(entities)
     left = pd.DataFrame({"__k": entities[key].array, "__t": entities[entity_ts].array, "__row": np.arange(n)})
@@ -84,10 +110,10 @@ def gather(table: pd.DataFrame, column: str, positions: np.ndarray) -> np.ndarra
 
 def historical_features(store, service_name: str, entities: pd.DataFrame, entity_ts: str,
                         tables: dict[str, pd.DataFrame] | None = None,
-                        source: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+                        source: str | None = None, fan: Fanout | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """(entity rows + features in input order, {view: rows with no feature row in its window}). `source`:
     read the views' rows from this file instead of the source path in the registry (a registry shared
-    by several hosts holds the path of whichever host applied last)."""
+    by several hosts holds the path of whichever host applied last). `fan`: join per entity partition."""
     out = entities.reset_index(drop=True)
     features: dict[str, np.ndarray | pd.Series] = {name: out[name] for name in out.columns}
     missing: dict[str, int] = {}
@@ -95,7 +121,7 @@ def historical_features(store, service_name: str, entities: pd.DataFrame, entity
         table = (tables or {}).get(spec.name)
         if table is None:
             table = pd.read_parquet(source or spec.path, columns=[*spec.join_keys, spec.timestamp, *spec.features])
-        pos = match_positions(out, table, spec, entity_ts)
+        pos = match_positions(out, table, spec, entity_ts, fan)
         missing[spec.name] = int((pos < 0).sum())
         for f in spec.features:
             features[f] = gather(table, f, pos)

@@ -18,6 +18,7 @@ import pandas as pd
 from accelops.config import Params
 from accelops.features.schema import MaterializeSummary
 from accelops.errors import FeatureStoreError
+from accelops.fanout import Fanout
 
 ROW_ID = "__accelops_row__"
 REDIS_PASSWORD_ENV = "ACCELOPS_REDIS_PASSWORD"
@@ -120,21 +121,23 @@ def apply(params: Params, table_path: Path):
     return store
 
 
-def training_set(store, params: Params, entities: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+def training_set(store, params: Params, entities: pd.DataFrame,
+                 fan: Fanout | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """Point-in-time features for each entity row, in input order, every row accounted for, and per
     view the number of entity rows that got no feature row (their features are null). A view over
     its allowed share (`views.<name>.max_missing_fraction`, else `features.max_missing_fraction`)
     raises FeatureStoreError naming it.
 
     engine `asof` (default): merge_asof driven by the Feast registry (accelops.features.asof);
-    engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError)."""
+    engine `feast`: Feast's own offline store (slower; rows it drops raise FeatureStoreError). `fan`: the
+    asof join per entity partition (accelops.fanout)."""
     contract = params.model_contract
     if params.features.engine == "asof":
         from accelops.features.asof import historical_features
 
         local = params.layout.features_table            # this host's table, not the last applier's (shared registry)
         out, missing = historical_features(store, params.features.feature_service, entities, contract.timestamp,
-                                           source=str(local) if local.exists() else None)
+                                           source=str(local) if local.exists() else None, fan=fan)
     else:
         out = _feast_historical(store, params, entities)
         missing = {name: int(out[view.features].isna().all(axis=1).sum())

@@ -21,6 +21,7 @@ import pandas as pd
 
 from accelops.config import WindowParams
 from accelops.errors import FeatureStoreError
+from accelops.fanout import Fanout
 
 
 def _nanos(ts: pd.Series) -> np.ndarray:
@@ -31,8 +32,27 @@ def _nanos(ts: pd.Series) -> np.ndarray:
     return idx.as_unit("ns").asi8
 
 
-def window_features(table: pd.DataFrame, key: str, ts: str, windows: WindowParams) -> pd.DataFrame:
-    """The aggregates for every row of `table`, in its row order (same index)."""
+def window_features(table: pd.DataFrame, key: str, ts: str, windows: WindowParams,
+                    fan: Fanout | None = None) -> pd.DataFrame:
+    """The aggregates for every row of `table`, in its row order (same index). With a fan-out of several
+    workers, each entity partition (accelops.features.partition) is one piece: the same values."""
+    if fan is None or fan.workers <= 1 or len(table) == 0:
+        return _window_features(table, key, ts, windows)
+    from accelops.features.partition import entity_parts, put_back
+
+    parts = entity_parts(table[key], fan.workers)
+    frame = table[[key, ts, *windows.sources()]]
+    pieces = fan.map(_window_piece, [frame.take(rows) for rows in parts], entity=key, ts=ts, windows=windows)
+    return pd.DataFrame({name: put_back(len(table), parts, [p[name] for p in pieces], np.nan, np.float64)
+                         for name in windows.columns()}, index=table.index)
+
+
+def _window_piece(frame: pd.DataFrame, entity: str, ts: str, windows: WindowParams) -> dict[str, np.ndarray]:
+    out = _window_features(frame, entity, ts, windows)
+    return {name: out[name].to_numpy() for name in out.columns}
+
+
+def _window_features(table: pd.DataFrame, key: str, ts: str, windows: WindowParams) -> pd.DataFrame:
     n = len(table)
     if n == 0:
         return pd.DataFrame({name: pd.Series(dtype="float64") for name in windows.columns()}, index=table.index)
@@ -85,11 +105,12 @@ def _window_mean(total: np.ndarray, seen: np.ndarray, first: np.ndarray, start: 
         return np.where(k > 0, s / k, np.nan)
 
 
-def with_windows(table: pd.DataFrame, key: str, ts: str, windows: WindowParams | None) -> pd.DataFrame:
+def with_windows(table: pd.DataFrame, key: str, ts: str, windows: WindowParams | None,
+                 fan: Fanout | None = None) -> pd.DataFrame:
     """`table` with the aggregate columns appended (unchanged when windows are off)."""
     if windows is None:
         return table
-    return pd.concat([table, window_features(table, key, ts, windows)], axis=1)
+    return pd.concat([table, window_features(table, key, ts, windows, fan)], axis=1)
 
 
 def for_new_rows(history: pd.DataFrame, rows: pd.DataFrame, key: str, ts: str,

@@ -64,9 +64,9 @@ STAGE_IO: dict[str, StageIO] = {
         code=("src/accelops/validation", "src/accelops/data/io.py", "src/accelops/fanout.py"),
         state=("quarantine_dir", "pii_key_file", "history_pointer")),
     "features": StageIO(
-        params=("dataset", "features"), deps=("validated", "feature_repo"),
+        params=("dataset", "features", "orchestration"), deps=("validated", "feature_repo"),
         outs=("features_table", "training_set"), reports=("feature_stats",),
-        code=("src/accelops/features",), state=("feast_dir",)),
+        code=("src/accelops/features", "src/accelops/fanout.py"), state=("feast_dir",)),
     "train": StageIO(
         params=(*_MODEL_INPUTS, "train", "evaluate.membership_rows"), deps=("training_set",),
         outs=("model_dir", "candidates_dir", "predictions", "valid_predictions"),

@@ -181,16 +181,17 @@ def features(params: Params) -> FeaturesSummary:
     validated = pd.read_parquet(need(lay.validated, "validate"))
     # each table is dropped once used: at 10M rows the validated rows, the feature table and the
     # training set are ~2 GB each, and holding all three put the stage over the 12 GB budget
-    entities = entity_rows(validated, params.dataset)
-    table = feature_table(validated, params.dataset, params.features.windows)
-    del validated
-    io.write_parquet(table, lay.features_table)
-    store = fs.apply(params, lay.features_table)
-    views = view_statistics(table, {spec.name: list(spec.features)
-                                    for spec in view_specs(store, params.features.feature_service)})
-    del table
-    training, missing = fs.training_set(store, params, entities)
-    del entities
+    with fanout(params.orchestration) as fan:           # window aggregates and the as-of join per entity partition
+        entities = entity_rows(validated, params.dataset)
+        table = feature_table(validated, params.dataset, params.features.windows, fan)
+        del validated
+        io.write_parquet(table, lay.features_table)
+        store = fs.apply(params, lay.features_table)
+        views = view_statistics(table, {spec.name: list(spec.features)
+                                        for spec in view_specs(store, params.features.feature_service)})
+        del table
+        training, missing = fs.training_set(store, params, entities, fan)
+        del entities
     io.write_parquet(training, lay.training_set)
     for name, count in missing.items():
         views[name].training_rows_missing = count
