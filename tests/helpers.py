@@ -100,7 +100,8 @@ class PartsInProcess:
     another: the partitioned code path (split, pieces, put back) without a cluster."""
 
     def __init__(self, workers: int = 3):
-        self.workers = workers
+        self.workers, self.pieces = workers, 0
 
     def map(self, fn, items, **shared):
+        self.pieces += len(items)
         return [fn(item, **shared) for item in items]

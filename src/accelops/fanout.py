@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
+import pandas as pd
+
 from accelops.config import OrchestrationParams, Params
 
 T = TypeVar("T")
@@ -112,3 +115,27 @@ def one_cluster(params: Params) -> Iterator[Params]:
     with LocalCluster(n_workers=o.dask_workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         log.info("a local Dask cluster of %d workers for this run at %s", o.dask_workers, cluster.scheduler_address)
         yield params.model_copy(update={"orchestration": o.model_copy(update={"dask_address": cluster.scheduler_address})})
+
+
+# Rows split by entity, for the per-entity pieces (the as-of join, the window aggregates, the suite's row-wise
+# rules): every row of one entity lands in one part (a stable hash of its id) and each part keeps the rows in
+# file order, so a per-entity computation run on each part alone and put back by row position equals the same
+# computation over the whole table, bit for bit.
+
+def entity_parts(keys: pd.Series, parts: int) -> list[np.ndarray]:
+    """Row positions of each part, ascending: part = hash(key) mod parts. The hash is pandas' fixed-key
+    SipHash of the values, so two columns of one dtype put a key in the same part (cast them to one
+    dtype first)."""
+    if parts <= 1:
+        return [np.arange(len(keys))]
+    part = (pd.util.hash_pandas_object(keys, index=False).to_numpy() % np.uint64(parts)).astype(np.int64)
+    order = np.argsort(part, kind="stable")              # positions grouped by part, ascending within it
+    return np.split(order, np.cumsum(np.bincount(part, minlength=parts))[:-1])
+
+
+def put_back(n: int, parts: list[np.ndarray], pieces: list[np.ndarray], fill, dtype) -> np.ndarray:
+    """One array of n rows from each part's values at that part's row positions."""
+    out = np.full(n, fill, dtype=dtype)
+    for rows, values in zip(parts, pieces):
+        out[rows] = values
+    return out

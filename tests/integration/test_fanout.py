@@ -1,5 +1,5 @@
-"""A stage's pieces (the label check's folds, the evaluation's slice groups, the features' entity
-partitions) on a local Dask cluster of two
+"""A stage's pieces (the label check's folds, the evaluation's slice groups, the features' and the suite's
+entity partitions) on a local Dask cluster of two
 worker processes give exactly what they give in process (orchestration.task_runner: dask vs threads)."""
 
 from __future__ import annotations
@@ -100,6 +100,22 @@ def test_features_stage_on_dask_writes_the_same_feature_table_and_training_set(t
         pd.testing.assert_frame_equal(pd.read_parquet(path), frame, check_exact=True)
     assert params.features.windows and any(c.startswith("events_") for c in before[lay.features_table].columns)
     assert dask_stats == threads_stats
+
+
+def test_validate_stage_on_dask_writes_what_it_writes_in_process(trained_copy):
+    """The suite's row-wise rules per entity partition and the label check's folds on two Dask workers: the
+    validation report (every rule's outcome and counts, the quarantine, the label check) and the validated
+    rows equal the threads runner's."""
+    from accelops.pipeline import stages
+
+    params = trained_copy.params
+    threads_report = stages.validate(params).model_dump(exclude={"data_docs"})
+    threads_rows = pd.read_parquet(params.layout.validated)
+    on_dask = params.model_copy(update={"orchestration": OrchestrationParams(task_runner="dask", dask_workers=2)})
+    dask_report = stages.validate(on_dask).model_dump(exclude={"data_docs"})
+    assert dask_report == threads_report and threads_report["evaluated"] >= 40
+    pd.testing.assert_frame_equal(pd.read_parquet(params.layout.validated), threads_rows, check_exact=True)
+    assert (params.layout.data_docs / "index.html").exists()
 
 
 def test_one_cluster_serves_a_whole_run_and_stops_after_it(params):

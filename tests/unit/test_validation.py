@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ from accelops.data import io
 from accelops.errors import DataFormatError, DataValidationError
 from accelops.validation.expectations import run_suite
 from accelops.validation.pii import protect
+from helpers import PartsInProcess
 
 
 def _run(df, params, source="batch.parquet"):
@@ -41,6 +43,40 @@ def test_failures_name_column_rule_and_observation_without_copying_values(small_
     dumped = report.model_dump_json()
     assert "platinum" not in dumped        # unexpected values are counted, never listed
     assert "canary.person" not in dumped
+
+
+@pytest.mark.parametrize("docs", [False, True])
+def test_row_wise_rules_per_entity_partition_give_the_whole_frames_report(small_frame, params, tmp_path, docs):
+    """The suite with its row-wise rules run per entity partition (the validate stage on Dask) and their counts
+    summed: the same failures, warnings, counts and percentages as one pass over the whole frame, and Data
+    Docs that show every rule."""
+    bad = small_frame.copy()
+    bad.loc[:9, "plan"] = "platinum"
+    bad.loc[:199, "data_usage_gb"] = np.nan                 # over the null tolerance: a mostly rule fails
+    bad.loc[300:309, "support_tickets"] = np.nan             # under it: passes with nulls counted
+    bad.loc[0, "satisfaction_score"] = 9
+    bad.loc[1, ["customer_id", "event_timestamp"]] = bad.loc[2, ["customer_id", "event_timestamp"]].to_numpy()
+    bad.loc[4:5, "customer_id"] = None
+    df = io.conform(bad, params.dataset, "batch.parquet")
+    c, v = params.dataset, params.validate_
+    folder = {name: tmp_path / name if docs else None for name in ("whole", "parts")}
+    whole = run_suite(df, c, v, "batch.parquet", docs_dir=folder["whole"])
+    fan = PartsInProcess(3)
+    parts = run_suite(df, c, v, "batch.parquet", docs_dir=folder["parts"], fan=fan)
+    assert fan.pieces == 3
+    assert parts.model_dump(exclude={"data_docs"}) == whole.model_dump(exclude={"data_docs"})
+    assert len(whole.failures) >= 5 and whole.evaluated >= 40
+    assert {f["rule"] for f in whole.failures} >= {"expect_column_values_to_be_in_set",
+                                                   "expect_compound_columns_to_be_unique"}
+    if docs:                                # the merged results rendered as one run: what a reader sees matches
+        seen = {}
+        for name in folder:
+            (page,) = (tmp_path / name / "validations").rglob("*.html")
+            text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text()))
+            seen[name] = (re.findall(r"(?:Evaluated|Successful|Unsuccessful) Expectations \d+", text),
+                          sorted(re.findall(r"\d+ unexpected values found", text)))
+        assert seen["parts"] == seen["whole"] and len(seen["whole"][1]) >= 4
+        assert seen["whole"][0][0] == f"Evaluated Expectations {whole.evaluated}"
 
 
 def test_extra_and_missing_columns(small_frame, params):

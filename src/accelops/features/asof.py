@@ -47,13 +47,13 @@ def view_specs(store, service_name: str) -> list[ViewSpec]:
 def match_positions(entities: pd.DataFrame, table: pd.DataFrame, spec: ViewSpec, entity_ts: str,
                     fan: Fanout | None = None) -> np.ndarray:
     """For each entity row (input order), the position in `table` of the feature row it gets, or -1.
-    With a fan-out of several workers, each entity partition (accelops.features.partition: the entity
+    With a fan-out of several workers, each entity partition (accelops.fanout.entity_parts: the entity
     rows and the feature rows of the same keys) is joined as one piece: the same positions."""
     if len(spec.join_keys) != 1:
         raise NotImplementedError("composite join keys are not supported yet")
     if fan is None or fan.workers <= 1 or len(entities) == 0:
         return _match_positions(entities, table, spec, entity_ts)
-    from accelops.features.partition import entity_parts, put_back
+    from accelops.fanout import entity_parts, put_back
 
     key = spec.join_keys[0]
     left, right = entities[[key, entity_ts]], table[[key, spec.timestamp]]

@@ -35,10 +35,10 @@ def _nanos(ts: pd.Series) -> np.ndarray:
 def window_features(table: pd.DataFrame, key: str, ts: str, windows: WindowParams,
                     fan: Fanout | None = None) -> pd.DataFrame:
     """The aggregates for every row of `table`, in its row order (same index). With a fan-out of several
-    workers, each entity partition (accelops.features.partition) is one piece: the same values."""
+    workers, each entity partition (accelops.fanout.entity_parts) is one piece: the same values."""
     if fan is None or fan.workers <= 1 or len(table) == 0:
         return _window_features(table, key, ts, windows)
-    from accelops.features.partition import entity_parts, put_back
+    from accelops.fanout import entity_parts, put_back
 
     parts = entity_parts(table[key], fan.workers)
     frame = table[[key, ts, *windows.sources()]]

@@ -61,7 +61,8 @@ STAGE_IO: dict[str, StageIO] = {
         params=("dataset", "validate", "pii", "train.threads", "train.seed", "orchestration"),
         deps=("history", "reference_profile", "reference_label_quality"), outs=("validated",),
         reports=("validation_report", "validation_html", "data_docs", "label_quality_report", "label_issues"),
-        code=("src/accelops/validation", "src/accelops/data/io.py", "src/accelops/fanout.py"),
+        code=("src/accelops/validation", "src/accelops/data/io.py", "src/accelops/fanout.py",
+              "src/accelops/pipeline/label_check.py"),
         state=("quarantine_dir", "pii_key_file", "history_pointer")),
     "features": StageIO(
         params=("dataset", "features", "orchestration"), deps=("validated", "feature_repo"),

@@ -83,23 +83,25 @@ def validate(params: Params, data: Path | None = None, new_after: str | None = N
     from accelops.validation.pii import protect
 
     from accelops.pipeline import history
+    from accelops.pipeline.label_check import label_check
 
     lay = params.layout
     source = Path(data or lay.history).resolve()
     df = io.conform(io.read_table(source, strings=[*params.dataset.pii, *params.dataset.text]), params.dataset, source)
-    checked = batch_check.check(df, params, str(source), lay.quarantine_dir, docs_dir=lay.data_docs)
-    batch_check.write(checked, lay.validation_report)
-    r = checked.report
-    log.info("validation of %s: %d rows, %d/%d expectations passed (%d errors, %d warnings), %d rows quarantined",
-             source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
-             len(r.warnings), checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
-    accepted = checked.enforce()
-    if (classes := accepted[params.dataset.label].nunique()) < 2:      # nothing to learn: stop with the rule
-        raise DataValidationError(str(source), [{
-            "column": params.dataset.label, "rule": "training data needs both label classes",
-            "observed": f"{classes} class(es): {sorted(accepted[params.dataset.label].unique().tolist())}",
-            "expected": "0 and 1"}])
-    labels = _label_check(params, accepted, str(source), new_after) if params.validate_.label_check else None
+    with fanout(params.orchestration) as fan:        # the suite's row-wise rules per entity partition, the label folds
+        checked = batch_check.check(df, params, str(source), lay.quarantine_dir, docs_dir=lay.data_docs, fan=fan)
+        batch_check.write(checked, lay.validation_report)
+        r = checked.report
+        log.info("validation of %s: %d rows, %d/%d expectations passed (%d errors, %d warnings), %d rows quarantined",
+                 source, r.rows, r.evaluated - len(r.failures) - len(r.warnings), r.evaluated, len(r.failures),
+                 len(r.warnings), checked.quarantine["quarantined_rows"] if checked.quarantine else 0)
+        accepted = checked.enforce()
+        if (classes := accepted[params.dataset.label].nunique()) < 2:      # nothing to learn: stop with the rule
+            raise DataValidationError(str(source), [{
+                "column": params.dataset.label, "rule": "training data needs both label classes",
+                "observed": f"{classes} class(es): {sorted(accepted[params.dataset.label].unique().tolist())}",
+                "expected": "0 and 1"}])
+        labels = label_check(params, accepted, str(source), new_after, fan) if params.validate_.label_check else None
     safe = protect(accepted, params.dataset.pii, params.pii, lay.pii_key_file, params.dataset.text)
     io.write_parquet(safe, lay.validated)
     report = checked.summary().model_copy(update={"label_quality": labels, "validated": str(lay.validated)})
@@ -118,55 +120,6 @@ def profile_rows(params: Params, source: str) -> pd.DataFrame:
     contract = params.dataset.model_copy(update={"pii": [], "text": []})
     return profile.contract_rows(io.conform(io.read_table(source, columns=contract.columns), contract, source),
                                  contract)
-
-
-MIN_LABEL_CHECK_ROWS = 500        # the new rows a retraining's label check fits its folds on, at least
-
-
-def _label_check(params: Params, df: pd.DataFrame, source: str, new_after: str | None = None) -> LabelCheck:
-    """Confident-learning flags written for inspection (keys, label, out-of-fold probability only);
-    blocks when the rate is well above the reference data's. With `new_after`, only the newer rows,
-    out of fold among themselves (when there are enough of them for the folds)."""
-    from accelops.validation.label_quality import ReferenceLabels, check_against_reference
-
-    lay, contract = params.layout, params.dataset
-    reference_labels = read_model(ReferenceLabels, lay.reference_label_quality, "reference")
-    with fanout(params.orchestration) as fan:
-        summary, flags, judged, reference_labels, scope = _label_flags(params, df, reference_labels, new_after, fan)
-    io.write_parquet(judged.loc[flags, [contract.entity_id, contract.timestamp, contract.label]], lay.label_issues)
-    write_model(summary, lay.label_quality_report)          # kept when the check below blocks
-    result = check_against_reference(summary, reference_labels, params.validate_.max_excess_label_issue_rate,
-                                     f"{source} ({scope})").model_copy(update={"scope": scope})
-    write_model(result, lay.label_quality_report)
-    log.info("label check: %d of %d rows (%.1f%%) flagged as likely label errors (reference %.1f%%)",
-             summary.flagged, summary.rows, 100 * summary.rate, 100 * result.reference_rate)
-    return result
-
-
-def _label_flags(params: Params, df: pd.DataFrame, reference_labels, new_after: str | None, fan):
-    """The label check's flags over `df` or, with `new_after`, its newer rows (against a reference sample
-    at their positive rate): (summary, flags, the rows judged, the reference, the scope in words)."""
-    from accelops.validation.label_quality import label_quality, matched_reference_rate
-
-    contract = params.dataset
-    scope = "all rows"
-    if new_after is not None:
-        recent = df[pd.DatetimeIndex(df[contract.timestamp]) > pd.Timestamp(new_after)]
-        if len(recent) >= MIN_LABEL_CHECK_ROWS and recent[contract.label].nunique() == 2:
-            df = recent
-            source_rows = profile_rows(params, reference_labels.source)
-            reference_labels = matched_reference_rate(source_rows, contract, len(recent),
-                                                      float(recent[contract.label].mean()),
-                                                      params.validate_.label_folds, params.train.threads,
-                                                      params.train.seed, fan)
-            scope = (f"the {len(recent)} rows after {new_after}, by a model fit on them, against "
-                     f"{reference_labels.rows} reference rows at their positive rate "
-                     f"{recent[contract.label].mean():.3f}")
-        else:
-            scope = f"all rows (only {len(recent)} after {new_after}: too few to fit on)"
-    summary, flags = label_quality(df, contract, params.validate_.label_folds, params.train.threads,
-                                   params.train.seed, params.validate_.label_fit_rows, fan)
-    return summary, flags, df, reference_labels, scope
 
 
 def features(params: Params) -> FeaturesSummary:

@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from accelops.config import Params
+from accelops.fanout import Fanout
 from accelops.hashing import json_digest, sha256_if_file
 from accelops.validation import profile as profiles
 from accelops.validation.expectations import ValidationReport, run_suite, suite_version
@@ -70,10 +71,11 @@ class BatchCheck:
 
 
 def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
-          docs_dir: Path | None = None) -> BatchCheck:
+          docs_dir: Path | None = None, fan: Fanout | None = None) -> BatchCheck:
     """Never raises for data problems: call `.enforce()` (after writing the report) for that.
     The reference profile (params.layout.reference_profile) adds its bounds once it exists;
-    `docs_dir` renders Great Expectations' Data Docs for the run there."""
+    `docs_dir` renders Great Expectations' Data Docs for the run there; `fan`: the suite's row-wise
+    rules per entity partition."""
     c, v = params.dataset, params.validate_
     profile = profiles.load(params.layout.reference_profile) if v.reference_profile else None
     provenance = Provenance(source=str(source), source_sha256=sha256_if_file(source),
@@ -85,7 +87,7 @@ def check(df: pd.DataFrame, params: Params, source: str, quarantine_dir: Path,
         report = ValidationReport(source=source, rows=len(df), success=False, evaluated=0,
                                   suite_version=provenance.suite_version)
         return BatchCheck(report, pii, None, df.iloc[:0], provenance=provenance)
-    report = run_suite(df, c, v, source, profile, docs_dir)
+    report = run_suite(df, c, v, source, profile, docs_dir, fan=fan)
     labels = sorted(df[c.label].dropna().unique().tolist()) if c.label in df else []
     quality = {"class_balance": profiles.class_balance(df, c) if c.label in df else None,
                "label_classes": [int(x) if float(x).is_integer() else x for x in labels],

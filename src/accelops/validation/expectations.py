@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from accelops.config import Contract, ValidateParams
 from accelops.errors import DataValidationError
+from accelops.fanout import Fanout
+from accelops.validation import gx_parts
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 GX_SEVERITY = {"error": "critical", "warning": "warning"}
@@ -124,31 +126,36 @@ def suite_version(contract: Contract, rules: ValidateParams, profile: dict | Non
 
 def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, source: str,
               profile: dict | None = None, docs_dir: Path | None = None,
-              result_format: dict | None = None) -> ValidationReport:
+              result_format: dict | None = None, fan: Fanout | None = None) -> ValidationReport:
     """Validate a frame that already passed `io.conform`; never raises for failed rules.
 
     Default: a cheap pass-or-fail pass over the whole suite, then counts and observed values only
     for the rules that failed (bench/validation.py). With `docs_dir`: one BASIC pass whose Data
-    Docs (index.html) are built there. `result_format` forces a single pass in that format."""
+    Docs (index.html) are built there. `result_format` forces a single pass in that format. With a
+    fan-out of several workers, the row-wise rules run per entity partition (accelops.validation.gx_parts:
+    the same counts and decisions). Results are listed in the suite's order."""
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     rows = len(df)
     df = _suite_frame(df, contract)
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = ctx.data_sources.add_pandas("batch").add_dataframe_asset("frame") \
-        .add_batch_definition_whole_dataframe("whole")
+    ctx, batch = context()
     expectations = build_expectations(contract, rules, profile, labelled=contract.label in df.columns)
     version = suite_version(contract, rules, profile)
     suite = ctx.suites.add(gx.ExpectationSuite(name=f"{contract.name}_contract", expectations=expectations,
                                                meta={"suite_version": version}))
+    order = {gx_parts.rule_key(e.configuration): i for i, e in reversed(list(enumerate(suite.expectations)))}
+    split = fan is not None and fan.workers > 1 and rows > 0
+    parted = [e for e in suite.expectations if split and gx_parts.per_part(e, contract.entity_id)]
+    whole = suite if not parted else ctx.suites.add(gx.ExpectationSuite(
+        name=f"{contract.name}_whole", expectations=[_expectation(e.configuration) for e in suite.expectations
+                                                     if not any(e is p for p in parted)]))
     definition = ctx.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{contract.name}_validation", data=batch, suite=suite))
+        gx.ValidationDefinition(name=f"{contract.name}_validation", data=batch, suite=whole))
     if docs_dir is not None:              # one BASIC pass, rendered: every rule with its observation
-        results = _run_with_docs(ctx, definition, df, result_format or RESULT_FORMAT, Path(docs_dir)).results
-    elif result_format is not None:
-        results = definition.run(batch_parameters={"dataframe": df}, result_format=result_format).results
+        run = _run_with_docs(ctx, definition, df, result_format or RESULT_FORMAT, Path(docs_dir), not parted)
+        results = run.results
+    elif result_format is not None or parted:
+        results = definition.run(batch_parameters={"dataframe": df}, result_format=result_format or RESULT_FORMAT).results
     else:                                  # cheap pass (pass/fail only), then counts for the failed rules
         results = definition.run(batch_parameters={"dataframe": df}, result_format={"result_format": "BOOLEAN_ONLY"}).results
         failed = [r.expectation_config for r in results if not r.success]
@@ -159,12 +166,29 @@ def run_suite(df: pd.DataFrame, contract: Contract, rules: ValidateParams, sourc
                     _expectation(cfg) for cfg in failed]))))
             details = detail.run(batch_parameters={"dataframe": df}, result_format=RESULT_FORMAT).results
             results = [r for r in results if r.success] + list(details)
+    if parted:
+        results = [*results, *gx_parts.run_parts(fan, df, contract.entity_id, parted, result_format or RESULT_FORMAT)]
+    results = sorted(results, key=lambda r: order[gx_parts.rule_key(r.expectation_config)])
+    if parted and docs_dir is not None:   # the Data Docs of the merged results, as one run of the whole suite
+        _render_docs(ctx, suite, run, results)
     described = [_describe(r) for r in results if not r.success]
     failures = [f for f in described if f["severity"] == "error"]
     warnings = [f for f in described if f["severity"] == "warning"]
     return ValidationReport(source=source, rows=rows, success=not failures, evaluated=len(results),
                             failures=failures, warnings=warnings, suite_version=version,
                             data_docs=str(Path(docs_dir) / "index.html") if docs_dir else None)
+
+
+def context():
+    """An ephemeral Great Expectations context (no progress bars) and a batch definition of a whole frame."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = ctx.data_sources.add_pandas("batch").add_dataframe_asset("frame") \
+        .add_batch_definition_whole_dataframe("whole")
+    return ctx, batch
 
 
 def _suite_frame(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
@@ -188,7 +212,7 @@ def _expectation(config):
     return e
 
 
-def _run_with_docs(ctx, definition, df: pd.DataFrame, fmt: dict, docs_dir: Path):
+def _run_with_docs(ctx, definition, df: pd.DataFrame, fmt: dict, docs_dir: Path, render: bool = True):
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
@@ -198,10 +222,32 @@ def _run_with_docs(ctx, definition, df: pd.DataFrame, fmt: dict, docs_dir: Path)
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     checkpoint = ctx.checkpoints.add(gx.Checkpoint(name="accelops", validation_definitions=[definition],
-                                                   actions=[UpdateDataDocsAction(name="data_docs")],
+                                                   actions=[UpdateDataDocsAction(name="data_docs")] if render else [],
                                                    result_format=fmt))
     run = checkpoint.run(batch_parameters={"dataframe": df})
     return next(iter(run.run_results.values()))
+
+
+def _render_docs(ctx, suite, run, results: list) -> None:
+    """Data Docs for results merged from several runs: stored as one validation of the whole suite (the
+    whole-frame run's batch and time), then the site built for it."""
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    passed = sum(bool(r.success) for r in results)
+    merged = ExpectationSuiteValidationResult(
+        success=all(r.success for r in results), results=results, suite_name=suite.name, meta=run.meta,
+        batch_id=run.batch_id, statistics={"evaluated_expectations": len(results), "successful_expectations": passed,
+                                           "unsuccessful_expectations": len(results) - passed,
+                                           "success_percent": 100.0 * passed / len(results) if results else None})
+    suite_id = ExpectationSuiteIdentifier(name=suite.name)
+    result_id = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run.meta["run_id"],
+                                           batch_identifier=run.batch_id)
+    ctx.validation_results_store.set(result_id, merged)
+    ctx.build_data_docs(site_names=["accelops"], resource_identifiers=[result_id, suite_id])
 
 
 def _describe(r) -> dict:
