@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.accelops-installed
 # Tool environment (Prefect, MLflow): accelops.runtime.DEFAULTS, applied by the CLI, the flows and the tests.
 
-.PHONY: install run test test-fast test-heavy test-all bench repro serve ui-mlflow ui-prefect clean
+.PHONY: install run test test-fast test-heavy test-all bench repro serve ui-mlflow ui-prefect screenshots clean
 
 install: $(STAMP)
 
@@ -52,3 +52,10 @@ repro: install
 
 serve: install
 	$(BIN)/accelops serve
+
+# The UIs photographed by headless Chromium after a file lands and the scheduler retrains (#15): Debian's
+# chromium (root, or sudo) and Playwright from requirements-screenshots.lock; writes docs/screenshots/
+screenshots: install
+	command -v chromium >/dev/null || (apt-get install -y chromium || sudo apt-get install -y chromium)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-screenshots.lock
+	$(BIN)/python bench/landing_to_champion.py --screenshots docs/screenshots

@@ -3,7 +3,11 @@
 dropped into the landing folder; nobody triggers anything. Measures the seconds until the retrained
 version is decided (promoted or rejected), and where they went.
 
-    python bench/landing_to_champion.py [--rows N] [--interval-s S]
+    python bench/landing_to_champion.py [--rows N] [--interval-s S] [--scenario S] [--screenshots DIR]
+
+--screenshots DIR: once the version is decided, headless Chromium photographs the Prefect and MLflow
+UIs over this project (bench/_screens.py; `make screenshots` installs Chromium and Playwright and
+writes docs/screenshots/).
 
 The monitoring deployment runs every --interval-s seconds (monitor.schedule_minutes); the retraining
 policy retrains on one drifted window (k=1 of n=1, no cooldown). Prints the timeline and, last, one
@@ -35,7 +39,10 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--interval-s", type=float, default=30)
     ap.add_argument("--scenario", default="concept_drift")
+    ap.add_argument("--severity", type=float, default=1.0, help="the scenario's strength in the landed file")
+    ap.add_argument("--batch-share", type=float, default=0.25, help="the landed file's rows, a share of --rows")
     ap.add_argument("--timeout-s", type=float, default=900)
+    ap.add_argument("--screenshots", type=Path, default=None, help="photograph the UIs into this folder")
     args = ap.parse_args()
     from helpers import SMALL, write_params
     from prefect_server import free_port
@@ -43,7 +50,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="accelops-landing-"))
     port = free_port()
     path = write_params(tmp / "project", generate={**SMALL["generate"], "rows": args.rows},
-                        monitor={**SMALL["monitor"], "batch_rows": args.rows // 4,
+                        monitor={**SMALL["monitor"], "batch_rows": int(args.rows * args.batch_share),
                                  "schedule_minutes": args.interval_s / 60,
                                  "policy": {"k": 1, "n": 1, "cooldown_hours": 0, "min_new_labels": 0}},
                         serve={"port": port})
@@ -67,7 +74,7 @@ def main() -> int:
         g, m = params.generate, params.monitor
         end = pd.read_parquet(params.layout.history)[params.dataset.timestamp].max() + pd.Timedelta(seconds=1)
         frame = generate(m.batch_rows, m.batch_days, end.isoformat(), seed=g.seed + 7, scenario=args.scenario,
-                         customers=continuing_customers(m.batch_rows, m.batch_days, g.rows, g.days)).frame
+                         severity=args.severity, customers=continuing_customers(m.batch_rows, m.batch_days, g.rows, g.days)).frame
         params.landing.mkdir(parents=True, exist_ok=True)
         tmp_file = params.landing / "drifted.parquet.tmp"
         frame.to_parquet(tmp_file)
@@ -97,6 +104,11 @@ def main() -> int:
         timeline["first_run_started_after_s"] = round(min(r.start_time.timestamp() for r in runs_after) - landed, 1) \
             if runs_after else None
         timeline["flow_runs_after_landing"] = len(runs_after)
+        if args.screenshots is not None:
+            from _screens import take
+
+            time.sleep(5)                                  # the last run's artifacts and state are written
+            timeline["screenshots"] = take(args.screenshots, f"http://127.0.0.1:{port}", BIN, env, params, free_port())
     finally:
         served.terminate()
         try:
@@ -106,7 +118,8 @@ def main() -> int:
         log.close()
     status = collect(params)
     emit("landing_to_champion", {"bench": "landing_to_champion", "rows": args.rows, "interval_s": args.interval_s,
-                                 "scenario": args.scenario, "baseline": {"what": "champion before the file landed",
+                                 "scenario": args.scenario, "severity": args.severity,
+                                 "batch_rows": params.monitor.batch_rows, "baseline": {"what": "champion before the file landed",
                                                                          "version": first},
                                  "figures": timeline | {"champion_after": status["champion"]["version"]},
                                  "target": "reported (#15 must-show): seconds from landing to a decided version",

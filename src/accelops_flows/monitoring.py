@@ -39,7 +39,7 @@ def monitoring_flow(batch: str | None = None, params_path: str | None = None) ->
     logger = get_run_logger()
     if batch:
         result = _check(params, params_path, batch)
-        return Completed(message=_outcome({batch: result})[:500], data=result)
+        return Completed(name=_state_name({batch: result}), message=_outcome({batch: result})[:500], data=result)
     results: dict[str, dict] = {}
 
     def handle(path):
@@ -56,8 +56,17 @@ def monitoring_flow(batch: str | None = None, params_path: str | None = None) ->
     message = _outcome(results) or "nothing new landed"
     quarantined = sum(f.state == "quarantined" for f in landed)
     message += f"; {quarantined} file(s) quarantined" if quarantined else ""
-    # the run's state message carries the decisions (and a started retraining), visible in the run list
-    return Completed(message=message[:500], data={"landed": landed, "results": results})
+    # the run's state carries the decisions (and a started retraining): its name is the badge in the run
+    # list and page, the message says which file and why
+    return Completed(name=_state_name(results), message=message[:500], data={"landed": landed, "results": results})
+
+
+def _state_name(results: dict) -> str:
+    """The run's badge: "Retrained" when a file's drift started a retraining, "No retraining" when files
+    were checked and none did, "Nothing landed" otherwise (the state stays COMPLETED either way)."""
+    if not results:
+        return "Nothing landed"
+    return "Retrained" if any(r["decision"].retrain for r in results.values()) else "No retraining"
 
 
 def _outcome(results: dict) -> str:

@@ -93,8 +93,14 @@ def _train(params, params_path, data, reason, new_after):
     outcome = f"v{reg.version} {reg.status}: {reg.reason}"
     logger.info("gate decision: %s", outcome)
     progress.info("gate: %s (%.0f s in all; details: %s)", outcome, sum(timings.values()), params.layout.run_log)
-    # the run's state message carries the outcome: a rejected challenger is not a bare green "Completed"
-    return Completed(message=outcome[:500], data={"timings": timings, **results})
+    # the run's state carries the outcome: a rejected challenger is not a bare green "Completed". Its name
+    # (the badge in the run list and page: "Promoted", "Rejected", "Pending approval", "Dry run") over the
+    # COMPLETED type, which concurrency limits, automations and retries read; the message says why
+    return Completed(name=STATE_NAMES[reg.status], message=outcome[:500], data={"timings": timings, **results})
+
+
+STATE_NAMES = {"PROMOTED": "Promoted", "REJECTED": "Rejected", "PENDING_APPROVAL": "Pending approval",
+               "DRY_RUN": "Dry run"}
 
 
 def _stages(params, params_path, data, reason, new_after, timed, results) -> None:

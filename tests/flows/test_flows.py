@@ -107,6 +107,7 @@ def test_training_flow_runs_every_stage_and_promotes(trained_by_flow):
     with get_client(sync_client=True) as client:          # the outcome is on the run itself, not only artifacts
         run = client.read_flow_run(flow_run_id)
     assert run.state.is_completed() and run.state.message.startswith("v1 PROMOTED: ")
+    assert run.state.name == "Promoted"                  # the badge the run list and the run page show
 
 
 def test_bench_and_online_predict_commands_use_the_champion(flow_copy):
@@ -191,12 +192,15 @@ def test_landed_files_are_checked_once_and_persistent_drift_retrains_once(flow_c
     d1 = out["results"][str(first)]["decision"]
     assert d1.window_drifted and not d1.retrain and "drift in 1 of the last 1 window(s) (needs 2 of 3)" in d1.reason
     assert state.message.startswith(f"{first.name}: no retraining (drift in 1 of the last 1 window(s)")
+    assert state.is_completed() and state.name == "No retraining"
     assert {"monthly_charges", "support_tickets", "data_usage_gb"} <= set(d1.drifted_columns)
     shown = _artifacts(state.state_details.flow_run_id)
     assert {"drift-decision", "landed-files"} <= set(shown) and "needs 2 of 3" in shown["drift-decision"].data
 
     second = _batch(params, "covariate_shift", 23, landing, week=1)
-    out = monitoring_flow(params_path=str(path))
+    state = monitoring_flow(params_path=str(path), return_state=True)
+    assert state.name == "Retrained"
+    out = state.result()
     d2 = out["results"][str(second)]["decision"]
     assert d2.retrain and d2.reason.startswith("drift in 2 of the last 2 window(s)")
     assert d2.policy["batches"] == [str(first), str(second)]

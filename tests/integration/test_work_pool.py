@@ -49,5 +49,5 @@ def test_a_worker_on_a_process_pool_runs_the_deployed_monitoring_flow(tmp_path):
             finally:
                 stop(worker)
     assert run.state.type.value == "COMPLETED", (run.state, (tmp_path / "worker.log").read_text()[-3000:])
-    assert run.state.message == "nothing new landed"
+    assert run.state.message == "nothing new landed" and run.state.name == "Nothing landed"
     assert run.work_pool_name == "accelops"
