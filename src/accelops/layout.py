@@ -200,6 +200,12 @@ class Layout(BaseModel):
         """Crash-recovery checkpoints of a training run (removed when the run completes)."""
         return self.workdir / "checkpoints"
 
+    @property
+    def stage_keys_dir(self) -> Path:
+        """The training flow's record of each stage's content-hash key (accelops.pipeline.stage_cache; removed
+        when a run completes, so only a rerun after a failure skips stages)."""
+        return self.workdir / "stage_keys"
+
     def bench_dir(self, model_uri: str) -> Path:
         """`accelops bench` results for a registered model (models:/NAME@ALIAS or models:/NAME/VERSION)."""
         safe = model_uri.removeprefix("models:/").replace("/", "-").replace("@", "-")

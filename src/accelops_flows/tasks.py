@@ -23,10 +23,12 @@ from accelops.serving.schema import BenchmarkResult, BenchmarkSkipped
 from accelops.training.schema import TrainingSummary
 from accelops.validation.batch_check import BatchReport
 from accelops.validation.profile import ReferenceSummary
-from accelops.pipeline import batch_stages, stages
+from accelops.pipeline import batch_stages, stage_cache, stages
 from accelops.pipeline.batch_stages import NoChampion, RetrainingData
 
-# Stages write files and registries: never serve them from a cache.
+# Stages write files and registries: never served from Prefect's result cache. A rerun after a failure
+# skips the stages whose inputs did not change by accelops' own content-hash keys (pipeline.stage_cache),
+# which also check that the files the stage wrote are still there as written.
 _stage = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
@@ -58,7 +60,9 @@ def reference(params: Params) -> ReferenceSummary:
 def validate(params: Params, data: str | None, new_after: str | None = None) -> BatchReport:
     started = time.time()
     try:
-        return stages.validate(params, Path(data) if data else None, new_after)
+        return stage_cache.run(params, "validate", lambda: stages.validate(params, Path(data) if data else None,
+                                                                          new_after),
+                               files=[data], arguments={"new_after": new_after})
     finally:   # the report is most useful when the batch was stopped
         _publish_validation(params.layout.validation_report, started, "validation")
 
@@ -73,17 +77,17 @@ def _publish_validation(path: Path, since: float, key: str) -> None:
 
 @task(name="features", **_stage, **_io)
 def features(params: Params) -> FeaturesSummary:
-    return stages.features(params)
+    return stage_cache.run(params, "features", lambda: stages.features(params))
 
 
 @task(name="train", **_stage)
 def train(params: Params) -> TrainingSummary:
-    return stages.train(params)
+    return stage_cache.run(params, "train", lambda: stages.train(params))
 
 
 @task(name="evaluate", **_stage)
 def evaluate(params: Params) -> EvaluationReport:
-    result = stages.evaluate(params)
+    result = stage_cache.run(params, "evaluate", lambda: stages.evaluate(params))
     create_markdown_artifact(markdown=params.layout.evaluation_summary.read_text(),
                              key="evaluation", description="Test-split evaluation of the challenger")
     return result
@@ -91,7 +95,7 @@ def evaluate(params: Params) -> EvaluationReport:
 
 @task(name="benchmark", **_stage)
 def benchmark(params: Params) -> BenchmarkResult | BenchmarkSkipped:
-    result = stages.benchmark(params)
+    result = stage_cache.run(params, "benchmark", lambda: stages.benchmark(params))
     if result.enabled:
         create_table_artifact(table=[r.model_dump() for r in result.rows], key="serving-benchmark",
                               description="Serving variants: latency, throughput, cost, accuracy delta")

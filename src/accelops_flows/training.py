@@ -14,7 +14,7 @@ from accelops import runtime as runtime_env
 from accelops.config import load_params
 from accelops.errors import TrackingUnavailable, named_failure
 from accelops.fanout import one_cluster
-from accelops.pipeline import history, recovery
+from accelops.pipeline import history, recovery, stage_cache
 from accelops.pipeline.summary import stage_line
 from accelops.registry import tracking
 from accelops.runtime import PROGRESS
@@ -89,6 +89,7 @@ def _train(params, params_path, data, reason, new_after):
             raise named from exc
         raise
     tracking.end_flow_run(params, "FINISHED")
+    stage_cache.forget(params)          # a completed run: the next one runs every stage (only reruns reuse)
     reg = results["register"]
     outcome = f"v{reg.version} {reg.status}: {reg.reason}"
     logger.info("gate decision: %s", outcome)
