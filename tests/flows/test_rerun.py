@@ -3,10 +3,13 @@ keys, accelops.pipeline.stage_cache), and a completed run forgets them so the ne
 
 from __future__ import annotations
 
+import pytest
+
 from accelops.config import load_params
 from helpers import write_params
 
 
+@pytest.mark.heavy          # two training flows (~45 s): CI's heavy job
 def test_a_rerun_after_a_failed_register_reuses_the_finished_stages(tmp_path, monkeypatch):
     from accelops.pipeline import stages
     from accelops_flows.training import training_flow

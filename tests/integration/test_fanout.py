@@ -85,6 +85,7 @@ def test_evaluate_and_reference_stages_on_dask_write_what_they_write_in_process(
     assert dask_report == threads_report
 
 
+@pytest.mark.heavy          # a local cluster and a whole stage twice (~35 s): CI's heavy job
 def test_features_stage_on_dask_writes_the_same_feature_table_and_training_set(trained_copy):
     """The window aggregates and the as-of join per entity partition on two Dask workers: the feature
     table, the training set and the per-view statistics equal the threads runner's, bit for bit."""
@@ -102,6 +103,7 @@ def test_features_stage_on_dask_writes_the_same_feature_table_and_training_set(t
     assert dask_stats == threads_stats
 
 
+@pytest.mark.heavy          # a local cluster and a whole stage twice (~35 s): CI's heavy job
 def test_validate_stage_on_dask_writes_what_it_writes_in_process(trained_copy):
     """The suite's row-wise rules per entity partition and the label check's folds on two Dask workers: the
     validation report (every rule's outcome and counts, the quarantine, the label check) and the validated
